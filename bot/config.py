@@ -1,0 +1,178 @@
+"""Settings from the environment: parsed and validated once, at start.
+
+Every bad value raises ConfigError naming the variable, so an organizer's typo gives one clear
+line instead of a traceback. The token is kept out of repr() and of every message.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_API_URL = "https://api.telegram.org/bot"
+TRANSLATORS = ("google", "libre", "mymemory", "microsoft", "deepl", "none")
+_NEEDS_KEY = ("microsoft", "deepl")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing or wrong; the message names the variable."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        super().__init__(f"{variable}: {problem}")
+        self.variable = variable
+
+
+@dataclass(frozen=True)
+class Settings:
+    token: str | None = field(repr=False)
+    api_url: str = DEFAULT_API_URL
+    db_path: Path = Path("townhall.db")
+    organizers: frozenset[int] = frozenset()
+    moderators: frozenset[int] = frozenset()
+    moderator_chat: int | None = None
+    translator: str = "google"
+    translator_url: str | None = None
+    translator_key: str | None = field(default=None, repr=False)
+    language: str = "en"
+    rate_limit: int = 5
+    rate_window_s: int = 600
+    min_length: int = 8
+    send_rate: float = 25.0
+    log_level: str = "INFO"
+    locales_dir: Path = Path(__file__).resolve().parent.parent / "locales"
+
+    def require_token(self) -> str:
+        if not self.token:
+            raise ConfigError(
+                "TELEGRAM_BOT_TOKEN", "not set; create a bot with @BotFather and export its token"
+            )
+        return self.token
+
+    @property
+    def staff(self) -> frozenset[int]:
+        """Organizers are moderators too."""
+        return self.organizers | self.moderators
+
+
+def _ids(env: Mapping[str, str], name: str) -> frozenset[int]:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return frozenset()
+    ids: set[int] = set()
+    for part in raw.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            ids.add(int(part))
+        except ValueError:
+            raise ConfigError(name, f"{part!r} is not a Telegram user id (a number)") from None
+    return frozenset(ids)
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(name, f"{raw!r} is not a whole number") from None
+    if value < minimum:
+        raise ConfigError(name, f"must be at least {minimum}, got {value}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(name, f"{raw!r} is not a number") from None
+    if value <= 0:
+        raise ConfigError(name, f"must be positive, got {raw}")
+    return value
+
+
+def _chat_id(env: Mapping[str, str], name: str) -> int | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(
+            name, f"{raw!r} is not a chat id (a number such as -1001234567890)"
+        ) from None
+
+
+def _translator(env: Mapping[str, str]) -> tuple[str, str | None, str | None]:
+    engine = env.get("TOWNHALL_TRANSLATOR", "").strip().lower() or "google"
+    if engine not in TRANSLATORS:
+        raise ConfigError(
+            "TOWNHALL_TRANSLATOR",
+            f"unknown engine {engine!r}; choose one of {', '.join(TRANSLATORS)}",
+        )
+    url = env.get("TOWNHALL_TRANSLATOR_URL", "").strip() or None
+    key = env.get("TOWNHALL_TRANSLATOR_KEY", "").strip() or None
+    if engine == "libre" and not url:
+        raise ConfigError(
+            "TOWNHALL_TRANSLATOR_URL",
+            "required with TOWNHALL_TRANSLATOR=libre (your server's URL)",
+        )
+    if url and not url.startswith(("http://", "https://")):
+        raise ConfigError("TOWNHALL_TRANSLATOR_URL", f"{url!r} is not an http(s) URL")
+    if engine in _NEEDS_KEY and not key:
+        raise ConfigError("TOWNHALL_TRANSLATOR_KEY", f"required with TOWNHALL_TRANSLATOR={engine}")
+    return engine, url, key
+
+
+def _language(env: Mapping[str, str]) -> str:
+    raw = env.get("TOWNHALL_LANGUAGE", "").strip().lower() or "en"
+    if not (2 <= len(raw) <= 3 and raw.isascii() and raw.isalpha()):
+        raise ConfigError("TOWNHALL_LANGUAGE", f"{raw!r} is not a language code such as en or fr")
+    return raw
+
+
+def _api_url(env: Mapping[str, str]) -> str:
+    raw = env.get("TELEGRAM_API_URL", "").strip() or DEFAULT_API_URL
+    if not raw.startswith(("http://", "https://")):
+        raise ConfigError("TELEGRAM_API_URL", f"{raw!r} is not an http(s) URL")
+    return raw
+
+
+def _log_level(env: Mapping[str, str]) -> str:
+    raw = env.get("TOWNHALL_LOG_LEVEL", "").strip().upper() or "INFO"
+    if raw not in LOG_LEVELS:
+        raise ConfigError("TOWNHALL_LOG_LEVEL", f"{raw!r}; choose one of {', '.join(LOG_LEVELS)}")
+    return raw
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate every variable. Raises ConfigError on the first bad one."""
+    env = os.environ if env is None else env
+    engine, url, key = _translator(env)
+    locales_dir = env.get("TOWNHALL_LOCALES", "").strip()
+    return Settings(
+        token=env.get("TELEGRAM_BOT_TOKEN", "").strip() or None,
+        api_url=_api_url(env),
+        db_path=Path(env.get("TOWNHALL_DB", "").strip() or "townhall.db"),
+        organizers=_ids(env, "TOWNHALL_ORGANIZERS"),
+        moderators=_ids(env, "TOWNHALL_MODERATORS"),
+        moderator_chat=_chat_id(env, "TOWNHALL_MODERATOR_CHAT"),
+        translator=engine,
+        translator_url=url,
+        translator_key=key,
+        language=_language(env),
+        rate_limit=_int(env, "TOWNHALL_RATE_LIMIT", 5),
+        rate_window_s=_int(env, "TOWNHALL_RATE_WINDOW", 600),
+        min_length=_int(env, "TOWNHALL_MIN_LENGTH", 8),
+        send_rate=_float(env, "TOWNHALL_SEND_RATE", 25.0),
+        log_level=_log_level(env),
+        **({"locales_dir": Path(locales_dir)} if locales_dir else {}),
+    )

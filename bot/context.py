@@ -1,0 +1,38 @@
+"""A typed CallbackContext: handlers reach the services as `ctx.services`, not bot_data casts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.config import Settings
+from bot.i18n import Locales
+from bot.services.intake import IntakeService
+from bot.workers import OutboxSender
+from storage.repository import Repository
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    repo: Repository
+    locales: Locales
+    intake: IntakeService
+    sender: OutboxSender
+
+
+class TownHallApplication(Application[Any, Any, Any, Any, Any, Any]):
+    """PTB's Application carrying our services; build_application() sets them."""
+
+    services: Services
+
+
+class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    @property
+    def services(self) -> Services:
+        application = self.application
+        if not isinstance(application, TownHallApplication):
+            raise TypeError("BotContext used outside a TownHallApplication")
+        return application.services

@@ -1,0 +1,101 @@
+"""Participants in a private chat: questions, ideas, /my, edits and the kind switch."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Message, MessageEntity, Update
+from telegram.error import TelegramError
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot import callbacks, render
+from bot.context import BotContext
+from bot.handlers.common import PRIVATE, PRIVATE_NEW, author_of, received
+from storage.models import Kind
+
+_log = logging.getLogger(__name__)
+
+# Things with no text to take: anything that is not a text message and has no caption.
+_NO_TEXT = PRIVATE_NEW & ~filters.TEXT & ~filters.CAPTION & ~filters.StatusUpdate.ALL
+
+
+def command_argument(message: Message) -> str:
+    """The text after a leading /command, newlines and spacing kept exactly as written."""
+    text = message.text or ""
+    for entity in message.entities:
+        if entity.type == MessageEntity.BOT_COMMAND and entity.offset == 0:
+            # Entity offsets count UTF-16 units; a command is ASCII so both counts agree.
+            return text[entity.length :].lstrip()
+    return text
+
+
+async def question_from_text(update: Update, ctx: BotContext) -> None:
+    message = update.effective_message
+    if message and (incoming := received(update, message, message.text or message.caption)):
+        await ctx.services.intake.submit(incoming, Kind.QUESTION)
+
+
+async def question_from_command(update: Update, ctx: BotContext) -> None:
+    await _submit_command(update, ctx, Kind.QUESTION)
+
+
+async def idea_from_command(update: Update, ctx: BotContext) -> None:
+    await _submit_command(update, ctx, Kind.IDEA)
+
+
+async def _submit_command(update: Update, ctx: BotContext, kind: Kind) -> None:
+    message = update.effective_message
+    if message and (incoming := received(update, message, command_argument(message))):
+        await ctx.services.intake.submit(incoming, kind, from_command=True)
+
+
+async def refuse_without_text(update: Update, ctx: BotContext) -> None:
+    if author := author_of(update):
+        await ctx.services.intake.refuse_media(author, update.update_id)
+
+
+async def edited(update: Update, ctx: BotContext) -> None:
+    message = update.edited_message
+    text = command_argument(message) if message and message.text else None
+    if message and (incoming := received(update, message, text or message.caption)):
+        await ctx.services.intake.edit(incoming)
+
+
+async def my_submissions(update: Update, ctx: BotContext) -> None:
+    if author := author_of(update):
+        await ctx.services.intake.list_own(author, update.update_id)
+
+
+async def switch_kind(update: Update, ctx: BotContext) -> None:
+    query = update.callback_query
+    author = author_of(update)
+    if query is None or author is None or query.message is None:
+        return
+    try:
+        action = callbacks.decode(query.data)
+        toast = await ctx.services.intake.switch_kind(
+            author, update.update_id, query.message.message_id, action
+        )
+    except callbacks.BadCallback:
+        toast = render.stale_button(await ctx.services.intake.catalog_for(author))
+    try:
+        # Answered directly, not through the outbox: the spinner on the button waits for it
+        # and Telegram drops answers that come too late.
+        await query.answer(toast)
+    except TelegramError as error:
+        _log.info("callback answer not delivered: %s", error)
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(CommandHandler("idea", idea_from_command, filters=PRIVATE_NEW))
+    app.add_handler(CommandHandler("ask", question_from_command, filters=PRIVATE_NEW))
+    app.add_handler(CommandHandler("my", my_submissions, filters=PRIVATE_NEW))
+    app.add_handler(MessageHandler(PRIVATE & filters.UpdateType.EDITED_MESSAGE, edited))
+    app.add_handler(
+        MessageHandler(
+            PRIVATE_NEW & ((filters.TEXT & ~filters.COMMAND) | filters.CAPTION),
+            question_from_text,
+        )
+    )
+    app.add_handler(MessageHandler(_NO_TEXT, refuse_without_text))
+    app.add_handler(CallbackQueryHandler(switch_kind))

@@ -1,0 +1,184 @@
+"""Durable long polling: an update is in SQLite before Telegram is told it was received.
+
+python-telegram-bot's stock Updater confirms a batch on the next getUpdates call whether or
+not its handlers finished, so a kill in between loses those updates. Here each batch is
+committed to the inbox together with the next offset; only the *next* getUpdates (which
+carries that offset) confirms it to Telegram. Handled updates leave the inbox; whatever is
+still there at start is replayed. Handling is idempotent (see IntakeService), so a replay
+after a crash in mid-handling changes nothing that was already done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from telegram import Update
+from telegram.error import Conflict, InvalidToken, NetworkError, TimedOut
+from telegram.ext import Application, ExtBot
+
+from storage.repository import Repository
+
+_log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
+POLL_TIMEOUT_S = 25
+PROCESS_CONCURRENCY = 64
+FINISH_BATCH = 200
+FINISH_DELAY_S = 0.05
+MAX_POLL_BACKOFF_S = 30.0
+
+
+class KeyedLocks:
+    """One lock per key, forgotten when nobody holds or waits for it.
+
+    Used per chat so that a participant's messages are handled in the order they were sent.
+    """
+
+    def __init__(self) -> None:
+        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: int) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+
+class DurablePoller:
+    def __init__(
+        self,
+        application: Application,  # type: ignore[type-arg]
+        repo: Repository,
+        *,
+        poll_timeout: int = POLL_TIMEOUT_S,
+        concurrency: int = PROCESS_CONCURRENCY,
+    ) -> None:
+        self._app = application
+        self._repo = repo
+        self._poll_timeout = poll_timeout
+        self._slots = asyncio.Semaphore(concurrency)
+        self._chat_locks = KeyedLocks()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._finished: list[int] = []
+        self._finish_task: asyncio.Task[None] | None = None
+        self.processed = 0
+
+    async def replay(self) -> int:
+        """Hand over updates that were stored but not handled when the process last stopped."""
+        pending = await self._repo.unprocessed_updates()
+        for stored in pending:
+            self._dispatch(Update.de_json(stored.payload, self._app.bot))
+        if pending:
+            _log.info("replaying %d updates stored before the last stop", len(pending))
+        return len(pending)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Poll until `stop` is set. The pending long poll is abandoned, not awaited."""
+        offset = await self._repo.telegram_offset()
+        failures = 0
+        while not stop.is_set():
+            fetch = asyncio.ensure_future(self._fetch(offset))
+            stopped = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({fetch, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            stopped.cancel()
+            if not fetch.done():
+                fetch.cancel()
+                await asyncio.gather(fetch, return_exceptions=True)
+                break
+            try:
+                updates = fetch.result()
+            except InvalidToken:
+                raise
+            except (NetworkError, TimedOut, Conflict) as error:
+                failures += 1
+                delay = min(MAX_POLL_BACKOFF_S, 0.5 * 2**failures)
+                _log.warning("getUpdates failed (%s); retrying in %.1f s", error, delay)
+                await _sleep_unless(stop, delay)
+                continue
+            failures = 0
+            if updates:
+                offset = await self._store(updates)
+
+    async def _fetch(self, offset: int | None) -> tuple[Update, ...]:
+        bot: ExtBot[None] = self._app.bot
+        return await bot.get_updates(
+            offset=offset,
+            timeout=self._poll_timeout,
+            allowed_updates=list(ALLOWED_UPDATES),
+            read_timeout=self._poll_timeout + 10,
+        )
+
+    async def _store(self, updates: tuple[Update, ...]) -> int:
+        batch = [
+            (u.update_id, json.dumps(u.to_dict(), ensure_ascii=False, separators=(",", ":")))
+            for u in updates
+        ]
+        fresh = set(await self._repo.store_updates(batch))
+        for update in updates:
+            if update.update_id in fresh:
+                self._dispatch(update)
+        return max(u.update_id for u in updates) + 1
+
+    def _dispatch(self, update: Update) -> None:
+        task = asyncio.create_task(self._process(update))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _process(self, update: Update) -> None:
+        chat_id = update.effective_chat.id if update.effective_chat else 0
+        async with self._chat_locks.hold(chat_id), self._slots:
+            # PTB routes handler exceptions to our error handler; nothing escapes here.
+            await self._app.process_update(update)
+        self.processed += 1
+        _log.debug("update %d handled", update.update_id)
+        self._mark_finished(update.update_id)
+
+    def _mark_finished(self, update_id: int) -> None:
+        # Deleting handled rows in batches spares a commit per update; a crash before the
+        # flush only means a harmless replay of already-handled updates.
+        self._finished.append(update_id)
+        if self._finish_task is None or self._finish_task.done():
+            self._finish_task = asyncio.create_task(self._flush_finished())
+
+    async def _flush_finished(self) -> None:
+        while self._finished:
+            if len(self._finished) < FINISH_BATCH:
+                await asyncio.sleep(FINISH_DELAY_S)
+            batch, self._finished = self._finished, []
+            await self._repo.finish_updates(batch)
+
+    async def drain(self, timeout: float) -> bool:
+        """Wait for updates being handled, then record them as done. True if all finished."""
+        tasks = set(self._tasks)
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=timeout)
+            for task in pending:
+                task.cancel()  # still in the inbox: replayed at the next start
+            if pending:
+                await asyncio.wait(pending)
+        if self._finish_task is not None:
+            await self._finish_task
+        if self._finished:
+            await self._flush_finished()
+        return all(not t.cancelled() for t in tasks)
+
+
+async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)

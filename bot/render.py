@@ -1,0 +1,322 @@
+"""Every text the bot sends is built here.
+
+Messages use HTML parse mode; anything a participant wrote goes through `escape()` before it
+is placed in a message, because Telegram rejects a whole message over one stray `<` or `&`.
+Catalog strings are trusted HTML (the catalog test checks their tags). Placeholders are
+filled with str.format after translation, never inside _().
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot import callbacks
+from bot.i18n import Gettext
+from storage.models import Kind, OutboxMessage, Status, Submission
+
+PARSE_MODE = "HTML"
+# Telegram's limit, counted after entity parsing; we keep our own texts well under it.
+MAX_MESSAGE_CHARS = 4096
+_SNIPPET_CHARS = 60
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    text: str
+    callback_data: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A rendered message: HTML text and optional inline buttons (rows of buttons)."""
+
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+
+    def markup(self) -> dict[str, Any] | None:
+        if not self.buttons:
+            return None
+        return {
+            "inline_keyboard": [
+                [{"text": b.text, "callback_data": b.callback_data} for b in row]
+                for row in self.buttons
+            ]
+        }
+
+    def send(
+        self, chat_id: int, dedup_key: str | None, reply_to: int | None = None
+    ) -> OutboxMessage:
+        """As an outbox sendMessage."""
+        params: dict[str, Any] = {
+            "chat_id": chat_id,
+            "text": self.text,
+            "parse_mode": PARSE_MODE,
+            "link_preview_options": {"is_disabled": True},
+        }
+        if reply_to is not None:
+            # Quoting the participant's own message ties the answer to it; if they deleted it
+            # meanwhile the answer still goes out.
+            params["reply_parameters"] = {
+                "message_id": reply_to,
+                "allow_sending_without_reply": True,
+            }
+        if (markup := self.markup()) is not None:
+            params["reply_markup"] = markup
+        return OutboxMessage(chat_id, "send_message", params, dedup_key)
+
+    def edit(self, chat_id: int, message_id: int, dedup_key: str | None) -> OutboxMessage:
+        """As an outbox editMessageText of a message the bot sent."""
+        params: dict[str, Any] = {
+            "chat_id": chat_id,
+            "message_id": message_id,
+            "text": self.text,
+            "parse_mode": PARSE_MODE,
+            "link_preview_options": {"is_disabled": True},
+            "reply_markup": self.markup() or {"inline_keyboard": []},
+        }
+        return OutboxMessage(chat_id, "edit_message_text", params, dedup_key)
+
+
+def escape(text: str) -> str:
+    """Participant text made safe for HTML parse mode."""
+    return html.escape(text, quote=False)
+
+
+def ref(submission_id: int) -> str:
+    """The reference number as people quote it."""
+    return f"#{submission_id}"
+
+
+def snippet(text: str, limit: int = _SNIPPET_CHARS) -> str:
+    """A one-line, escaped preview of participant text."""
+    flat = " ".join(text.split())
+    if len(flat) > limit:
+        flat = flat[: limit - 1].rstrip() + "…"
+    return escape(flat)
+
+
+def minutes(tr: Gettext, count: int) -> str:
+    """A duration such as "10 minutes", with the plural form the count needs."""
+    return tr.ngettext("{count} minute", "{count} minutes", count).format(count=count)
+
+
+def kind_label(tr: Gettext, kind: Kind) -> str:
+    labels = {Kind.QUESTION: tr.gettext("Question"), Kind.IDEA: tr.gettext("Idea")}
+    return labels[kind]
+
+
+def status_label(tr: Gettext, status: Status) -> str:
+    labels = {
+        Status.PENDING: tr.gettext("waiting for review"),
+        Status.SHORTLISTED: tr.gettext("shortlisted"),
+        Status.APPROVED: tr.gettext("selected for the live show"),
+        Status.ANSWERED: tr.gettext("answered"),
+        Status.REJECTED: tr.gettext("not selected"),
+        Status.WITHDRAWN: tr.gettext("withdrawn"),
+    }
+    return labels[status]
+
+
+# ---- participant messages ---------------------------------------------------------------
+
+
+def welcome(tr: Gettext) -> Reply:
+    text = "\n\n".join(
+        [
+            tr.gettext("<b>Welcome to the Global Town Hall!</b>"),
+            tr.gettext(
+                "Send me your question for the live show as a message, in any language. "
+                "To share an idea for the policy dialogue, write /idea followed by your idea."
+            ),
+            tr.gettext(
+                "Each submission gets a reference number such as #12, and I will tell you "
+                "what happens to it. /my shows yours, /help explains the rest."
+            ),
+            tr.gettext(
+                "🔒 We keep only what you send, when, and your Telegram account ID (not your "
+                "phone number) so we can reply; only the event's moderators and organizers "
+                "read it, and exports never show who you are."
+            ),
+        ]
+    )
+    return Reply(text)
+
+
+def help_text(tr: Gettext, limit: int, window_minutes: int) -> Reply:
+    lines = [
+        tr.gettext("<b>How to take part</b>"),
+        tr.gettext("• Write your question as a normal message, in any language."),
+        tr.gettext("• /idea <i>your idea</i>: share an idea for the policy dialogue."),
+        tr.gettext("• /ask <i>your question</i>: the same as writing a question."),
+        tr.gettext("• /my: what you have sent and what happened to it."),
+        tr.gettext("• /start: the welcome message again."),
+        "",
+        tr.ngettext(
+            "You can send up to {limit} submission every {period}.",
+            "You can send up to {limit} submissions every {period}.",
+            limit,
+        ).format(limit=limit, period=minutes(tr, window_minutes)),
+        tr.gettext(
+            "A photo or file with a caption counts as the caption's text; "
+            "the file itself is not kept."
+        ),
+    ]
+    return Reply("\n".join(lines))
+
+
+def confirmation(tr: Gettext, submission: Submission) -> Reply:
+    ref_id = ref(submission.id)
+    if submission.kind is Kind.IDEA:
+        head = tr.gettext("✅ Your idea {ref} has been received. Thank you!").format(ref=ref_id)
+    else:
+        head = tr.gettext("✅ Your question {ref} has been received. Thank you!").format(
+            ref=ref_id
+        )
+    body = tr.gettext(
+        "The moderators will review it and I will tell you what happens to it. "
+        "/my shows everything you have sent."
+    )
+    return Reply(f"{head}\n\n{body}", _switch_kind_buttons(tr, submission))
+
+
+def _switch_kind_buttons(tr: Gettext, submission: Submission) -> tuple[tuple[Button, ...], ...]:
+    if submission.status is not Status.PENDING:
+        return ()
+    if submission.kind is Kind.IDEA:
+        label, target = tr.gettext("❓ It is a question"), Kind.QUESTION
+    else:
+        label, target = tr.gettext("💡 It is an idea"), Kind.IDEA
+    data = callbacks.encode(callbacks.SwitchKind(submission.id, target))
+    return ((Button(label, data),),)
+
+
+def kind_switched(tr: Gettext, submission: Submission) -> str:
+    """The short toast shown on the button press."""
+    if submission.kind is Kind.IDEA:
+        return tr.gettext("{ref} is now an idea.").format(ref=ref(submission.id))
+    return tr.gettext("{ref} is now a question.").format(ref=ref(submission.id))
+
+
+def cannot_change(tr: Gettext, submission_id: int) -> str:
+    return tr.gettext("{ref} can no longer be changed.").format(ref=ref(submission_id))
+
+
+def stale_button(tr: Gettext) -> str:
+    return tr.gettext("This button is no longer valid.")
+
+
+def my_submissions(tr: Gettext, submissions: Sequence[Submission], total: int) -> Reply:
+    if total == 0:
+        return Reply(
+            tr.gettext(
+                "You have not sent anything yet. Just write your question here as a message."
+            )
+        )
+    head = tr.ngettext(
+        "<b>You have sent {count} submission:</b>",
+        "<b>You have sent {count} submissions:</b>",
+        total,
+    ).format(count=total)
+    lines = [head]
+    for item in submissions:
+        lines.append(
+            f"{ref(item.id)} · {kind_label(tr, item.kind)} · "
+            f"<i>{status_label(tr, item.status)}</i>\n{snippet(item.text)}"
+        )
+    if total > len(submissions):
+        lines.append(
+            tr.gettext("Showing the latest {shown} of {total}.").format(
+                shown=len(submissions), total=total
+            )
+        )
+    return Reply("\n\n".join(lines))
+
+
+def edit_accepted(tr: Gettext, submission: Submission) -> Reply:
+    if submission.kind is Kind.IDEA:
+        text = tr.gettext("✏️ Your idea {ref} has been updated.")
+    else:
+        text = tr.gettext("✏️ Your question {ref} has been updated.")
+    return Reply(text.format(ref=ref(submission.id)))
+
+
+def edit_refused(tr: Gettext, submission: Submission) -> Reply:
+    return Reply(
+        tr.gettext(
+            "{ref} is already being reviewed, so your edit was not saved. "
+            "Please send anything you want to add as a new message."
+        ).format(ref=ref(submission.id))
+    )
+
+
+def edit_not_submission(tr: Gettext) -> Reply:
+    return Reply(
+        tr.gettext("I can't use this edit. Please send your text again as a new message.")
+    )
+
+
+# ---- polite refusals --------------------------------------------------------------------
+
+
+def unsupported_media(tr: Gettext) -> Reply:
+    return Reply(
+        tr.gettext(
+            "Sorry, I can only take text. Please write your question or idea as a message "
+            "(a photo with a caption works too)."
+        )
+    )
+
+
+def empty_text(tr: Gettext) -> Reply:
+    return Reply(tr.gettext("That message looks empty. Please write your question in words."))
+
+
+def too_short(tr: Gettext, minimum: int) -> Reply:
+    return Reply(
+        tr.ngettext(
+            "That is a little short. Please write at least {count} character.",
+            "That is a little short. Please write at least {count} characters.",
+            minimum,
+        ).format(count=minimum)
+    )
+
+
+def missing_text(tr: Gettext, kind: Kind) -> Reply:
+    if kind is Kind.IDEA:
+        return Reply(
+            tr.gettext("Please write your idea after /idea in the same message, for example:")
+            + "\n/idea "
+            + tr.gettext("More young people on the panel")
+        )
+    return Reply(
+        tr.gettext("Please write your question after /ask in the same message, for example:")
+        + "\n/ask "
+        + tr.gettext("How will civil society be heard after the event?")
+    )
+
+
+def rate_limited(tr: Gettext, limit: int, window_minutes: int, wait_seconds: float) -> Reply:
+    wait_minutes = max(1, math.ceil(wait_seconds / 60))
+    first = tr.ngettext(
+        "You have sent {limit} submission in the last {period}.",
+        "You have sent {limit} submissions in the last {period}.",
+        limit,
+    ).format(limit=limit, period=minutes(tr, window_minutes))
+    second = tr.gettext("Please wait: you can send again in {period}.").format(
+        period=minutes(tr, wait_minutes)
+    )
+    return Reply(f"{first}\n{second}")
+
+
+def unknown_command(tr: Gettext) -> Reply:
+    return Reply(tr.gettext("I don't know that command. /help shows what I can do."))
+
+
+def internal_error(tr: Gettext) -> Reply:
+    return Reply(
+        tr.gettext("Sorry, something went wrong on our side. Please try again in a minute.")
+    )

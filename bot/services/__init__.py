@@ -1,0 +1,1 @@
+"""The rules, with no Telegram objects in their signatures."""

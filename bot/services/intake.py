@@ -1,0 +1,197 @@
+"""Participants' intake: the rules between a private message and a stored submission.
+
+No Telegram objects here: handlers pass plain values in; every answer is queued in the outbox
+(rendered in the participant's language) so that it survives a crash and respects Telegram's
+limits. Answers to one update carry a key derived from its update_id, so replaying an update
+after a crash never answers twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from bot import domain, render
+from bot.callbacks import SwitchKind
+from bot.i18n import Gettext, Locales
+from storage.models import Kind, OutboxMessage, Submission
+from storage.repository import NewSubmission, Quota, QuotaExceeded, Repository
+
+Clock = Callable[[], datetime]
+MY_LIST_LIMIT = 20
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    """Who wrote, as far as intake needs to know: no names are taken."""
+
+    user_id: int
+    chat_id: int
+    language_code: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """A private message: `text` is the message text or a media caption, None if neither."""
+
+    update_id: int
+    author: Author
+    message_id: int
+    text: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeRules:
+    min_weight: int
+    quota_limit: int
+    quota_window: timedelta
+
+    @property
+    def window_minutes(self) -> int:
+        return max(1, round(self.quota_window.total_seconds() / 60))
+
+
+class IntakeService:
+    def __init__(
+        self,
+        repo: Repository,
+        locales: Locales,
+        rules: IntakeRules,
+        notify_outbox: Callable[[], None],
+        clock: Clock = utc_now,
+    ) -> None:
+        self._repo = repo
+        self._locales = locales
+        self._rules = rules
+        self._notify = notify_outbox
+        self._clock = clock
+
+    async def locale_for(self, author: Author) -> str:
+        participant = await self._repo.participant(author.user_id)
+        choice = participant.locale if participant else None
+        return self._locales.resolve(choice, author.language_code)
+
+    async def catalog_for(self, author: Author) -> Gettext:
+        return self._locales.get(await self.locale_for(author))
+
+    async def reply(
+        self, author: Author, update_id: int, build: Callable[[Gettext], render.Reply]
+    ) -> None:
+        """Answer an update once, in the author's language."""
+        tr = await self.catalog_for(author)
+        await self._queue(build(tr).send(author.chat_id, f"reply:{update_id}"))
+
+    async def submit(self, message: Received, kind: Kind, from_command: bool = False) -> None:
+        """Store a question or idea and queue its confirmation, or answer why not."""
+        author = message.author
+        locale = await self.locale_for(author)
+        tr = self._locales.get(locale)
+        text = message.text or ""
+        refusal = self._refusal(tr, text, kind, from_command)
+        if refusal is not None:
+            await self._queue(refusal.send(author.chat_id, f"reply:{message.update_id}"))
+            return
+        now = self._clock()
+        new = NewSubmission(
+            participant_id=author.user_id,
+            language_code=author.language_code,
+            chat_id=author.chat_id,
+            message_id=message.message_id,
+            kind=kind,
+            text=text,
+            locale=locale,
+            created_at=now,
+        )
+        quota = Quota(self._rules.quota_limit, now - self._rules.quota_window)
+
+        def confirm(stored: Submission) -> OutboxMessage:
+            return render.confirmation(tr, stored).send(
+                author.chat_id, f"confirm:{stored.id}", reply_to=message.message_id
+            )
+
+        try:
+            await self._repo.submit(new, quota, confirm)
+        except QuotaExceeded as exceeded:
+            wait = exceeded.oldest_in_window + self._rules.quota_window - now
+            answer = render.rate_limited(
+                tr, self._rules.quota_limit, self._rules.window_minutes, wait.total_seconds()
+            )
+            await self._queue(answer.send(author.chat_id, f"reply:{message.update_id}"))
+            return
+        self._notify()
+
+    def _refusal(
+        self, tr: Gettext, text: str, kind: Kind, from_command: bool
+    ) -> render.Reply | None:
+        if domain.visible_length(text) == 0:
+            return render.missing_text(tr, kind) if from_command else render.empty_text(tr)
+        if domain.text_weight(text) < self._rules.min_weight:
+            return render.too_short(tr, self._rules.min_weight)
+        return None
+
+    async def refuse_media(self, author: Author, update_id: int) -> None:
+        await self.reply(author, update_id, render.unsupported_media)
+
+    async def edit(self, message: Received) -> None:
+        """An edited message updates its submission while pending; it never makes a new one."""
+        author = message.author
+        tr = await self.catalog_for(author)
+        key = f"edit:{message.update_id}"
+        stored = await self._repo.submission_by_message(author.chat_id, message.message_id)
+        text = message.text or ""
+        if stored is None:
+            answer = render.edit_not_submission(tr)
+        elif not domain.participant_may_change(stored.status):
+            answer = render.edit_refused(tr, stored)
+        elif (refusal := self._refusal(tr, text, stored.kind, False)) is not None:
+            answer = refusal
+        else:
+            updated = await self._repo.edit_pending_text(
+                stored.id,
+                author.user_id,
+                text,
+                self._clock(),
+                lambda sub: render.edit_accepted(tr, sub).send(author.chat_id, key),
+            )
+            if updated is not None:
+                self._notify()
+                return
+            answer = render.edit_refused(tr, stored)
+        await self._queue(answer.send(author.chat_id, key))
+
+    async def switch_kind(
+        self, author: Author, update_id: int, confirmation_message_id: int, action: SwitchKind
+    ) -> str:
+        """Turn a pending submission into a question or an idea; returns the toast to show.
+
+        The owner check is here, not only in the button: callback data can be forged.
+        """
+        tr = await self.catalog_for(author)
+
+        def edited_confirmation(sub: Submission) -> OutboxMessage:
+            return render.confirmation(tr, sub).edit(
+                author.chat_id, confirmation_message_id, f"kind:{update_id}"
+            )
+
+        updated = await self._repo.switch_kind(
+            action.submission_id, author.user_id, action.kind, self._clock(), edited_confirmation
+        )
+        if updated is None:
+            return render.cannot_change(tr, action.submission_id)
+        self._notify()
+        return render.kind_switched(tr, updated)
+
+    async def list_own(self, author: Author, update_id: int) -> None:
+        tr = await self.catalog_for(author)
+        items, total = await self._repo.submissions_of(author.user_id, MY_LIST_LIMIT)
+        reply = render.my_submissions(tr, items, total)
+        await self._queue(reply.send(author.chat_id, f"reply:{update_id}"))
+
+    async def _queue(self, message: OutboxMessage) -> None:
+        if await self._repo.queue_messages([message], self._clock()):
+            self._notify()

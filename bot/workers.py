@@ -1,0 +1,202 @@
+"""The outbox sender: delivers queued messages to the Bot API within Telegram's limits.
+
+Limits honoured (Telegram's published guidance): about 30 messages a second overall, and about
+20 a minute into one group. A 429 pauses all sending for its `retry_after` (flood control is
+per bot), 5xx answers and network errors are retried with capped exponential backoff, and
+answers that will never succeed (blocked by the user, chat gone) are marked failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message, ReplyParameters
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+
+from storage.models import OutboxItem
+from storage.repository import Repository
+
+_log = logging.getLogger(__name__)
+
+GROUP_INTERVAL_S = 3.0  # 20 messages a minute into one group
+MAX_BACKOFF_S = 60.0
+IDLE_POLL_S = 1.0
+# Telegram answers an edit that changes nothing with 400; the message already says what we want.
+_NOT_MODIFIED = "message is not modified"
+_JITTER = random.Random()
+
+
+def backoff_seconds(attempts: int, rng: random.Random | None = None) -> float:
+    """Capped exponential backoff with jitter: 0.5 s, 1 s, 2 s ... 60 s."""
+    base: float = min(MAX_BACKOFF_S, 0.5 * 2.0 ** max(0, attempts - 1))
+    jitter: float = (rng or _JITTER).random()
+    return base * (0.75 + 0.5 * jitter)
+
+
+def retry_after_seconds(error: RetryAfter) -> float:
+    value = error.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class RateLimiter:
+    """A token bucket for the overall rate, with a pause switch for 429 answers."""
+
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._rate = rate
+        # No stored burst: Telegram counts over a rolling second, and a bucket that lets a
+        # full second's worth out at once would allow twice the rate in some windows.
+        self._capacity = 1.0
+        self._tokens = self._capacity
+        self._clock = clock
+        self._stamp = clock()
+        self._paused_until = 0.0
+        self._lock = asyncio.Lock()
+
+    def pause(self, seconds: float) -> None:
+        self._paused_until = max(self._paused_until, self._clock() + seconds)
+
+    async def acquire(self) -> None:
+        async with self._lock:  # first come, first served
+            while True:
+                now = self._clock()
+                if now < self._paused_until:
+                    await asyncio.sleep(self._paused_until - now)
+                    continue
+                self._tokens = min(self._capacity, self._tokens + (now - self._stamp) * self._rate)
+                self._stamp = now
+                if self._tokens >= 1:
+                    self._tokens -= 1
+                    return
+                await asyncio.sleep((1 - self._tokens) / self._rate)
+
+
+def _to_api_objects(params: dict[str, Any]) -> dict[str, Any]:
+    """Outbox payloads are plain JSON; PTB's typed methods want its objects for nested ones."""
+    converted = dict(params)
+    if isinstance(markup := converted.get("reply_markup"), dict):
+        converted["reply_markup"] = InlineKeyboardMarkup.de_json(markup, None)
+    if isinstance(reply := converted.get("reply_parameters"), dict):
+        converted["reply_parameters"] = ReplyParameters.de_json(reply, None)
+    if isinstance(preview := converted.get("link_preview_options"), dict):
+        converted["link_preview_options"] = LinkPreviewOptions.de_json(preview, None)
+    return converted
+
+
+class OutboxSender:
+    """Claims due outbox rows and delivers them; one row per chat at a time keeps order."""
+
+    def __init__(
+        self,
+        repo: Repository,
+        bot: Bot,
+        rate: float = 30.0,
+        concurrency: int = 16,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._repo = repo
+        self._bot = bot
+        self._limiter = RateLimiter(rate)
+        self._concurrency = concurrency
+        self._clock = wall_clock
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._group_next: dict[int, float] = {}
+
+    def wake(self) -> None:
+        """Called after something was queued: deliver it now rather than at the next tick."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        while not self._stopping:
+            # Cleared before claiming: a wake() during the claim is not lost.
+            self._wake.clear()
+            free = self._concurrency - len(self._in_flight)
+            items = await self._repo.claim_due_messages(self._clock(), free) if free > 0 else []
+            for item in items:
+                task = asyncio.create_task(self._deliver(item))
+                self._in_flight.add(task)
+                task.add_done_callback(self._finished)
+            if free > 0 and len(items) == free:
+                continue  # more may be due; the next pass waits if every slot is busy
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), await self._idle_timeout())
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._in_flight.discard(task)
+        self._wake.set()  # a slot is free and this chat's next message may be due
+        if not task.cancelled() and (error := task.exception()) is not None:
+            _log.error("outbox delivery crashed", exc_info=error)
+
+    async def _idle_timeout(self) -> float:
+        due = await self._repo.next_due_at()
+        now = self._clock()
+        if due is None or due <= now:
+            # Nothing queued, or only messages waiting behind one in flight in their chat:
+            # the end of that delivery wakes us.
+            return IDLE_POLL_S
+        return min(IDLE_POLL_S, due - now)
+
+    async def stop(self, timeout: float) -> None:
+        """Stop claiming; let requests already on the wire finish (their rows stay consistent)."""
+        self._stopping = True
+        self._wake.set()
+        if self._in_flight:
+            _, pending = await asyncio.wait(self._in_flight, timeout=timeout)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending)
+
+    async def _deliver(self, item: OutboxItem) -> None:
+        await self._respect_group_limit(item.chat_id)
+        await self._limiter.acquire()
+        try:
+            result = await getattr(self._bot, item.method)(**_to_api_objects(item.params))
+        except RetryAfter as error:
+            wait = retry_after_seconds(error)
+            self._limiter.pause(wait)
+            _log.warning("Telegram asks to slow down: retry after %.0f s", wait)
+            await self._repo.retry_later(item.id, self._clock() + wait, str(error))
+        except BadRequest as error:
+            if _NOT_MODIFIED in str(error).lower():
+                await self._repo.mark_sent(item.id, None, datetime.now(UTC))
+            else:
+                # Our message was malformed, or its chat/message is gone: retrying cannot help.
+                _log.error("outbox %s (%s) refused: %s", item.id, item.method, error)
+                await self._repo.mark_failed(item.id, str(error))
+        except (Forbidden, ChatMigrated) as error:
+            _log.warning("outbox %s undeliverable: %s", item.id, error)
+            await self._repo.mark_failed(item.id, str(error))
+        except (NetworkError, InvalidToken, TelegramError) as error:
+            # NetworkError covers timeouts and 5xx answers; the message stays queued.
+            delay = backoff_seconds(item.attempts)
+            _log.info("outbox %s: %s; retry in %.1f s", item.id, error, delay)
+            await self._repo.retry_later(item.id, self._clock() + delay, str(error))
+        else:
+            message_id = result.message_id if isinstance(result, Message) else None
+            await self._repo.mark_sent(item.id, message_id, datetime.now(UTC))
+
+    async def _respect_group_limit(self, chat_id: int) -> None:
+        if chat_id >= 0:  # private chats: Telegram tolerates short bursts
+            return
+        now = time.monotonic()
+        slot = max(now, self._group_next.get(chat_id, 0.0))
+        self._group_next[chat_id] = slot + GROUP_INTERVAL_S
+        if slot > now:
+            await asyncio.sleep(slot - now)

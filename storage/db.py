@@ -1,0 +1,131 @@
+"""Connection, PRAGMAs and migrations.
+
+One aiosqlite connection does all the writing (SQLite allows one writer at a time anyway; a
+single connection avoids SQLITE_BUSY between our own coroutines). An asyncio lock keeps one
+coroutine's transaction from interleaving with another's statements on that connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sqlite3
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from storage.errors import MigrationError
+
+_MIGRATION_NAME = re.compile(r"^(\d+)_[\w-]+\.sql$")
+# Readers (exports while the bot runs) wait this long for the writer instead of failing.
+BUSY_TIMEOUT_MS = 5000
+
+
+def migrations() -> list[tuple[int, str]]:
+    """The numbered migrations shipped in storage/schema, in order."""
+    found: list[tuple[int, str]] = []
+    for entry in resources.files("storage.schema").iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append((int(match.group(1)), entry.read_text(encoding="utf-8")))
+    found.sort()
+    numbers = [number for number, _ in found]
+    if numbers != list(range(1, len(numbers) + 1)):
+        raise MigrationError(f"migrations must be numbered 1..n without gaps, found {numbers}")
+    return found
+
+
+def schema_version() -> int:
+    return len(migrations())
+
+
+async def _apply_pragmas(conn: aiosqlite.Connection) -> None:
+    await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    await conn.execute("PRAGMA journal_mode = WAL")
+    # NORMAL is durable across process crashes in WAL mode (only an OS crash can lose the
+    # last commits), and it spares an fsync per commit during a burst.
+    await conn.execute("PRAGMA synchronous = NORMAL")
+    await conn.execute("PRAGMA foreign_keys = ON")
+
+
+async def _migrate(conn: aiosqlite.Connection) -> None:
+    async with conn.execute("PRAGMA user_version") as cursor:
+        row = await cursor.fetchone()
+    current = int(row[0]) if row else 0
+    available = migrations()
+    if current > len(available):
+        raise MigrationError(
+            f"the database is at schema version {current}, newer than this program "
+            f"({len(available)}); upgrade townhall-bot"
+        )
+    for number, sql in available[current:]:
+        try:
+            await conn.executescript(f"BEGIN;\n{sql}\nPRAGMA user_version = {number};\nCOMMIT;")
+        except sqlite3.Error as exc:
+            await conn.rollback()
+            raise MigrationError(f"migration {number} failed: {exc}") from exc
+
+
+class Database:
+    """The writer connection plus the lock that serialises transactions on it."""
+
+    def __init__(self, conn: aiosqlite.Connection, path: str) -> None:
+        self._conn = conn
+        self._lock = asyncio.Lock()
+        self.path = path
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT, rolled back on any error."""
+        async with self._lock:
+            await self._conn.execute_fetchall("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                await self._conn.rollback()
+                raise
+            await self._conn.commit()
+
+    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        """One statement, atomic on its own (autocommit), rows returned in one round trip.
+
+        Also for single-statement writes (UPDATE ... RETURNING): the lock keeps it out of any
+        transaction another coroutine has open on this connection.
+        """
+        async with self._lock:
+            rows = await self._conn.execute_fetchall(sql, tuple(params))
+        return list(rows)
+
+    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
+
+    async def close(self) -> None:
+        async with self._lock:
+            await self._conn.close()
+
+
+async def open_database(path: str | Path) -> Database:
+    """Open (creating if needed) the database file, set PRAGMAs and run pending migrations."""
+    conn = await aiosqlite.connect(str(path), isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    try:
+        await _apply_pragmas(conn)
+        await _migrate(conn)
+    except BaseException:
+        await conn.close()
+        raise
+    return Database(conn, str(path))
+
+
+def open_reader(path: str | Path) -> sqlite3.Connection:
+    """A read-only connection for exports: streams rows while the bot keeps writing (WAL)."""
+    uri = f"file:{Path(path).resolve()}?mode=ro"
+    conn = sqlite3.connect(uri, uri=True)
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    return conn

@@ -1,0 +1,112 @@
+"""Frozen dataclasses returned by the repository, and the enums stored in columns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Kind(StrEnum):
+    QUESTION = "question"
+    IDEA = "idea"
+
+
+class Status(StrEnum):
+    PENDING = "pending"
+    SHORTLISTED = "shortlisted"
+    APPROVED = "approved"
+    ANSWERED = "answered"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+class OutboxState(StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def format_timestamp(moment: datetime) -> str:
+    """UTC, second precision, fixed width: sorts as text, reads as ISO 8601."""
+    return moment.astimezone(UTC).strftime(TIMESTAMP_FORMAT)
+
+
+def parse_timestamp(text: str) -> datetime:
+    return datetime.strptime(text, TIMESTAMP_FORMAT).replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Participant:
+    user_id: int
+    language_code: str | None
+    locale: str | None
+    pseudonym: str
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    id: int
+    chat_id: int
+    message_id: int
+    participant_id: int
+    kind: Kind
+    status: Status
+    text: str
+    locale: str
+    language: str | None
+    language_confidence: float | None
+    translation: str | None
+    translation_engine: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    """A message owed to someone, before it is queued: a Bot API method and its parameters.
+
+    `dedup_key` makes queuing idempotent: a second message with the same key is ignored.
+    """
+
+    chat_id: int
+    method: str
+    params: dict[str, Any]
+    dedup_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    id: int
+    chat_id: int
+    method: str
+    params: dict[str, Any]
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class InboxUpdate:
+    update_id: int
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRow:
+    """One submission as the export shows it (participant as a pseudonym)."""
+
+    id: int
+    kind: str
+    status: str
+    language: str | None
+    text: str
+    translation: str | None
+    submitted_at: str
+    language_confidence: float | None
+    translation_engine: str | None
+    participant: str
+    locale: str

@@ -1,0 +1,472 @@
+"""Intent-named data access. All SQL of the bot lives in this package.
+
+Every state change that owes someone a message takes that message (an `OutboxMessage`) and
+queues it in the same transaction, so a crash can never leave a change without its message or
+a message without its change.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from storage.db import Database
+from storage.errors import NotFound, StorageError
+from storage.models import (
+    ExportRow,
+    InboxUpdate,
+    Kind,
+    OutboxItem,
+    OutboxMessage,
+    OutboxState,
+    Participant,
+    Status,
+    Submission,
+    format_timestamp,
+    parse_timestamp,
+)
+
+_OFFSET_KEY = "telegram_offset"
+
+
+class QuotaExceeded(StorageError):
+    """The participant already sent `limit` submissions since the quota's start."""
+
+    def __init__(self, oldest_in_window: datetime) -> None:
+        super().__init__("submission quota exceeded")
+        self.oldest_in_window = oldest_in_window
+
+
+@dataclass(frozen=True, slots=True)
+class Quota:
+    """At most `limit` submissions per participant created at or after `since`."""
+
+    limit: int
+    since: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewSubmission:
+    participant_id: int
+    language_code: str | None
+    chat_id: int
+    message_id: int
+    kind: Kind
+    text: str
+    locale: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitResult:
+    submission: Submission
+    # False when the (chat_id, message_id) was already stored: a replayed or repeated update.
+    created: bool
+
+
+def _submission(row: sqlite3.Row) -> Submission:
+    return Submission(
+        id=row["id"],
+        chat_id=row["chat_id"],
+        message_id=row["message_id"],
+        participant_id=row["participant_id"],
+        kind=Kind(row["kind"]),
+        status=Status(row["status"]),
+        text=row["text"],
+        locale=row["locale"],
+        language=row["language"],
+        language_confidence=row["language_confidence"],
+        translation=row["translation"],
+        translation_engine=row["translation_engine"],
+        created_at=parse_timestamp(row["created_at"]),
+        updated_at=parse_timestamp(row["updated_at"]),
+    )
+
+
+def _new_pseudonym() -> str:
+    # Stable per participant within one database, meaningless outside it.
+    return "P-" + secrets.token_hex(5).upper()
+
+
+async def _queue(
+    conn: aiosqlite.Connection, messages: Iterable[OutboxMessage], now: datetime
+) -> int:
+    rows = [
+        (
+            m.chat_id,
+            m.method,
+            json.dumps(m.params, ensure_ascii=False, separators=(",", ":")),
+            m.dedup_key,
+            now.timestamp(),
+            format_timestamp(now),
+        )
+        for m in messages
+    ]
+    if not rows:
+        return 0
+    if len(rows) == 1:
+        inserted = await conn.execute_fetchall(
+            "INSERT OR IGNORE INTO outbox (chat_id, method, payload, dedup_key, next_attempt_at,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+            rows[0],
+        )
+        return len(list(inserted))
+    before = conn.total_changes
+    cursor = await conn.executemany(
+        "INSERT OR IGNORE INTO outbox (chat_id, method, payload, dedup_key, next_attempt_at,"
+        " created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    await cursor.close()
+    return conn.total_changes - before
+
+
+class Repository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # ---- inbox -----------------------------------------------------------------------------
+
+    async def telegram_offset(self) -> int | None:
+        row = await self.db.fetchone("SELECT value FROM settings WHERE key = ?", (_OFFSET_KEY,))
+        return int(row["value"]) if row else None
+
+    async def store_updates(self, updates: Sequence[tuple[int, str]]) -> list[int]:
+        """Commit a fetched batch and the offset that confirms it, in one transaction.
+
+        Returns the update ids that are new; ids below the stored offset were received (and
+        committed) before and are skipped, which happens when Telegram re-sends a batch whose
+        confirmation a crash interrupted.
+        """
+        if not updates:
+            return []
+        async with self.db.transaction() as conn:
+            rows = list(
+                await conn.execute_fetchall(
+                    "SELECT value FROM settings WHERE key = ?", (_OFFSET_KEY,)
+                )
+            )
+            offset = int(rows[0][0]) if rows else 0
+            fresh = [(uid, payload) for uid, payload in updates if uid >= offset]
+            now = format_timestamp(datetime.now().astimezone())
+            cursor = await conn.executemany(
+                "INSERT OR IGNORE INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?)",
+                [(uid, payload, now) for uid, payload in fresh],
+            )
+            await cursor.close()
+            next_offset = max(max(uid for uid, _ in updates) + 1, offset)
+            await conn.execute_fetchall(
+                "INSERT INTO settings (key, value) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (_OFFSET_KEY, str(next_offset)),
+            )
+        return [uid for uid, _ in fresh]
+
+    async def unprocessed_updates(self) -> list[InboxUpdate]:
+        rows = await self.db.fetchall("SELECT update_id, payload FROM inbox ORDER BY update_id")
+        return [InboxUpdate(row["update_id"], json.loads(row["payload"])) for row in rows]
+
+    async def load_update(self, update_id: int) -> InboxUpdate:
+        row = await self.db.fetchone(
+            "SELECT update_id, payload FROM inbox WHERE update_id = ?", (update_id,)
+        )
+        if row is None:
+            raise NotFound(f"update {update_id}")
+        return InboxUpdate(row["update_id"], json.loads(row["payload"]))
+
+    async def finish_updates(self, update_ids: Sequence[int]) -> None:
+        """Handled updates leave the inbox (their raw payloads carry names we do not keep)."""
+        if not update_ids:
+            return
+        # json_each keeps it one statement (one commit) for any batch size.
+        await self.db.fetchall(
+            "DELETE FROM inbox WHERE update_id IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(update_ids)),),
+        )
+
+    # ---- participants and submissions ------------------------------------------------------
+
+    async def submit(
+        self,
+        new: NewSubmission,
+        quota: Quota | None,
+        confirmation: Callable[[Submission], OutboxMessage],
+    ) -> SubmitResult:
+        """Store a submission and queue its confirmation, exactly once per (chat, message).
+
+        Raises QuotaExceeded (and stores nothing) when the participant is over `quota`.
+        Written for few round trips to the database thread: this runs once per question.
+        """
+        async with self.db.transaction() as conn:
+            existing_id, recent, oldest = await self._intake_facts(conn, new, quota)
+            if existing_id is not None:
+                existing = await self._submission_by_id(conn, existing_id)
+                await _queue(conn, [confirmation(existing)], new.created_at)
+                return SubmitResult(existing, created=False)
+            if quota is not None and recent >= quota.limit:
+                raise QuotaExceeded(parse_timestamp(oldest))
+            await self._upsert_participant(conn, new.participant_id, new.language_code, new)
+            stamp = format_timestamp(new.created_at)
+            rows = await conn.execute_fetchall(
+                "INSERT INTO submissions (chat_id, message_id, participant_id, kind, text, locale,"
+                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                (
+                    new.chat_id,
+                    new.message_id,
+                    new.participant_id,
+                    new.kind.value,
+                    new.text,
+                    new.locale,
+                    stamp,
+                    stamp,
+                ),
+            )
+            stored = _submission(next(iter(rows)))
+            await _queue(conn, [confirmation(stored)], new.created_at)
+        return SubmitResult(stored, created=True)
+
+    async def _intake_facts(
+        self, conn: aiosqlite.Connection, new: NewSubmission, quota: Quota | None
+    ) -> tuple[int | None, int, str]:
+        """(id of the same message if already stored, submissions in the quota window, oldest)."""
+        since = format_timestamp(quota.since) if quota else "9999"
+        rows = await conn.execute_fetchall(
+            "SELECT (SELECT id FROM submissions WHERE chat_id = ? AND message_id = ?),"
+            " count(*), min(created_at) FROM submissions"
+            " WHERE participant_id = ? AND created_at >= ?",
+            (new.chat_id, new.message_id, new.participant_id, since),
+        )
+        existing, recent, oldest = next(iter(rows))
+        return existing, int(recent), oldest or ""
+
+    async def _upsert_participant(
+        self,
+        conn: aiosqlite.Connection,
+        user_id: int,
+        language_code: str | None,
+        new: NewSubmission,
+    ) -> None:
+        # A pseudonym collision (1 in 10^12) just retries with another one.
+        for _ in range(3):
+            try:
+                await conn.execute_fetchall(
+                    "INSERT INTO participants (user_id, language_code, pseudonym, created_at)"
+                    " VALUES (?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE"
+                    " SET language_code = excluded.language_code",
+                    (user_id, language_code, _new_pseudonym(), format_timestamp(new.created_at)),
+                )
+                return
+            except sqlite3.IntegrityError:
+                continue
+        raise StorageError("could not allocate a unique pseudonym")
+
+    async def _submission_by_id(
+        self, conn: aiosqlite.Connection, submission_id: int
+    ) -> Submission:
+        rows = list(
+            await conn.execute_fetchall("SELECT * FROM submissions WHERE id = ?", (submission_id,))
+        )
+        if not rows:
+            raise NotFound(f"submission {submission_id}")
+        return _submission(rows[0])
+
+    async def submission(self, submission_id: int) -> Submission:
+        row = await self.db.fetchone("SELECT * FROM submissions WHERE id = ?", (submission_id,))
+        if row is None:
+            raise NotFound(f"submission {submission_id}")
+        return _submission(row)
+
+    async def submission_by_message(self, chat_id: int, message_id: int) -> Submission | None:
+        row = await self.db.fetchone(
+            "SELECT * FROM submissions WHERE chat_id = ? AND message_id = ?", (chat_id, message_id)
+        )
+        return _submission(row) if row else None
+
+    async def submissions_of(
+        self, participant_id: int, limit: int
+    ) -> tuple[list[Submission], int]:
+        """The participant's newest submissions (up to `limit`) and how many they have in all."""
+        rows = await self.db.fetchall(
+            "SELECT *, (SELECT count(*) FROM submissions WHERE participant_id = ?) AS total"
+            " FROM submissions WHERE participant_id = ? ORDER BY id DESC LIMIT ?",
+            (participant_id, participant_id, limit),
+        )
+        total = rows[0]["total"] if rows else 0
+        return [_submission(row) for row in rows], total
+
+    async def participant(self, user_id: int) -> Participant | None:
+        row = await self.db.fetchone("SELECT * FROM participants WHERE user_id = ?", (user_id,))
+        if row is None:
+            return None
+        return Participant(row["user_id"], row["language_code"], row["locale"], row["pseudonym"])
+
+    async def edit_pending_text(
+        self,
+        submission_id: int,
+        participant_id: int,
+        text: str,
+        now: datetime,
+        notice: Callable[[Submission], OutboxMessage],
+    ) -> Submission | None:
+        """Replace the text of a still-pending submission (compare-and-set on the status).
+
+        Language and translation are cleared: they described the old text. Returns None when
+        the submission is no longer pending (nothing changes then).
+        """
+        async with self.db.transaction() as conn:
+            rows = list(
+                await conn.execute_fetchall(
+                    "UPDATE submissions SET text = ?, updated_at = ?, language = NULL,"
+                    " language_confidence = NULL, translation = NULL, translation_engine = NULL"
+                    " WHERE id = ? AND participant_id = ? AND status = ? RETURNING *",
+                    (text, format_timestamp(now), submission_id, participant_id, Status.PENDING),
+                )
+            )
+            if not rows:
+                return None
+            updated = _submission(rows[0])
+            await _queue(conn, [notice(updated)], now)
+        return updated
+
+    async def switch_kind(
+        self,
+        submission_id: int,
+        participant_id: int,
+        kind: Kind,
+        now: datetime,
+        notice: Callable[[Submission], OutboxMessage],
+    ) -> Submission | None:
+        """Change a pending submission's kind; None unless it is the participant's and pending."""
+        async with self.db.transaction() as conn:
+            rows = list(
+                await conn.execute_fetchall(
+                    "UPDATE submissions SET kind = ?, updated_at = ?"
+                    " WHERE id = ? AND participant_id = ? AND status = ? RETURNING *",
+                    (
+                        kind.value,
+                        format_timestamp(now),
+                        submission_id,
+                        participant_id,
+                        Status.PENDING,
+                    ),
+                )
+            )
+            if not rows:
+                return None
+            updated = _submission(rows[0])
+            await _queue(conn, [notice(updated)], now)
+        return updated
+
+    # ---- outbox ----------------------------------------------------------------------------
+
+    async def queue_messages(self, messages: Sequence[OutboxMessage], now: datetime) -> int:
+        """Queue messages not tied to a state change (replies). Returns how many were new."""
+        async with self.db.transaction() as conn:
+            return await _queue(conn, messages, now)
+
+    async def claim_due_messages(self, now: float, limit: int) -> list[OutboxItem]:
+        """Take up to `limit` due messages, at most one per chat (the chat's oldest open one).
+
+        Claimed rows are marked 'sending' before any request goes out, so after a crash the
+        rows whose delivery is uncertain are known (see `requeue_interrupted`). One statement,
+        so it is atomic without an explicit transaction.
+        """
+        rows = await self.db.fetchall(
+            "UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id IN ("
+            " SELECT o.id FROM outbox AS o"
+            " WHERE o.state = 'queued' AND o.next_attempt_at <= ?"
+            " AND NOT EXISTS (SELECT 1 FROM outbox AS p WHERE p.chat_id = o.chat_id"
+            "   AND p.id < o.id AND p.state IN ('queued', 'sending'))"
+            " ORDER BY o.next_attempt_at, o.id LIMIT ?)"
+            " RETURNING id, chat_id, method, payload, attempts",
+            (now, limit),
+        )
+        items = [
+            OutboxItem(r["id"], r["chat_id"], r["method"], json.loads(r["payload"]), r["attempts"])
+            for r in rows
+        ]
+        items.sort(key=lambda item: item.id)
+        return items
+
+    async def next_due_at(self) -> float | None:
+        row = await self.db.fetchone(
+            "SELECT min(next_attempt_at) AS due FROM outbox WHERE state = 'queued'"
+        )
+        return float(row["due"]) if row and row["due"] is not None else None
+
+    async def mark_sent(self, outbox_id: int, message_id: int | None, now: datetime) -> None:
+        await self.db.fetchall(
+            "UPDATE outbox SET state = 'sent', result_message_id = ?, sent_at = ?,"
+            " last_error = NULL WHERE id = ?",
+            (message_id, format_timestamp(now), outbox_id),
+        )
+
+    async def retry_later(self, outbox_id: int, at: float, error: str) -> None:
+        await self.db.fetchall(
+            "UPDATE outbox SET state = 'queued', next_attempt_at = ?, last_error = ? WHERE id = ?",
+            (at, error[:500], outbox_id),
+        )
+
+    async def mark_failed(self, outbox_id: int, error: str) -> None:
+        await self.db.fetchall(
+            "UPDATE outbox SET state = 'failed', last_error = ? WHERE id = ?",
+            (error[:500], outbox_id),
+        )
+
+    async def requeue_interrupted(self) -> int:
+        """Rows left 'sending' by a crash go back to the queue (at-least-once delivery).
+
+        Telegram has no idempotency key: a request that was on the wire when the process died
+        may or may not have been delivered. Re-sending risks a duplicate; not re-sending risks
+        a participant who is never answered. We choose the duplicate.
+        """
+        rows = await self.db.fetchall(
+            "UPDATE outbox SET state = 'queued' WHERE state = 'sending' RETURNING id"
+        )
+        return len(rows)
+
+    async def outbox_counts(self) -> dict[OutboxState, int]:
+        rows = await self.db.fetchall("SELECT state, count(*) AS n FROM outbox GROUP BY state")
+        counts = {state: 0 for state in OutboxState}
+        counts.update({OutboxState(row["state"]): row["n"] for row in rows})
+        return counts
+
+
+# ---- export (synchronous: streamed by the CLI from a read-only connection) ------------------
+
+_EXPORT_SQL = (
+    "SELECT s.id, s.kind, s.status, s.language, s.text, s.translation, s.created_at,"
+    " s.language_confidence, s.translation_engine, p.pseudonym, s.locale"
+    " FROM submissions AS s JOIN participants AS p ON p.user_id = s.participant_id"
+    " WHERE s.id > ? ORDER BY s.id LIMIT ?"
+)
+
+
+def iter_export_rows(conn: sqlite3.Connection, chunk: int = 1000) -> Iterator[ExportRow]:
+    """Every submission in id order, read in chunks by keyset so memory stays flat."""
+    last_id = 0
+    while True:
+        rows = conn.execute(_EXPORT_SQL, (last_id, chunk)).fetchall()
+        if not rows:
+            return
+        for row in rows:
+            yield ExportRow(
+                id=row["id"],
+                kind=row["kind"],
+                status=row["status"],
+                language=row["language"],
+                text=row["text"],
+                translation=row["translation"],
+                submitted_at=row["created_at"],
+                language_confidence=row["language_confidence"],
+                translation_engine=row["translation_engine"],
+                participant=row["pseudonym"],
+                locale=row["locale"],
+            )
+        last_id = rows[-1]["id"]

@@ -1,0 +1,104 @@
+"""Shared fixtures: the fake Bot API on loopback and the real bot running against it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.config import Settings, load_settings
+from bot.runner import run_polling
+from tests.fakes.telegram_api import FakeTelegram
+
+TOKEN = "123456:TEST-token-never-logged"
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as server:
+        yield server
+
+
+def bot_env(fake: FakeTelegram, db_path: Path, **extra: str) -> dict[str, str]:
+    env = {
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_URL": fake.api_url,
+        "TOWNHALL_DB": str(db_path),
+        "TOWNHALL_TRANSLATOR": "none",
+        # Tests that are not about Telegram's pace run faster than the real limit.
+        "TOWNHALL_SEND_RATE": "500",
+    }
+    env.update(extra)
+    return env
+
+
+@dataclass
+class RunningBot:
+    fake: FakeTelegram
+    settings: Settings
+    task: asyncio.Task[None]
+    stop: asyncio.Event
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        conn = sqlite3.connect(self.settings.db_path)
+        conn.row_factory = sqlite3.Row
+        try:
+            return conn.execute(sql, params).fetchall()
+        finally:
+            conn.close()
+
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> None:
+        """Change the database behind the bot's back (what a moderator's action would do)."""
+        conn = sqlite3.connect(self.settings.db_path)
+        try:
+            conn.execute(sql, params)
+            conn.commit()
+        finally:
+            conn.close()
+
+    def submissions(self) -> list[sqlite3.Row]:
+        return self.query("SELECT * FROM submissions ORDER BY id")
+
+    async def reply_to(self, chat_id: int, before: int, timeout: float = 5.0) -> str:
+        """The text of the next message the bot sends into `chat_id` after `before` messages."""
+        messages = await self.fake.wait_for_messages(chat_id, before + 1, timeout)
+        text = messages[before].text
+        assert text is not None
+        return text
+
+    async def shutdown(self) -> None:
+        self.stop.set()
+        await asyncio.wait_for(self.task, 15)
+
+
+@contextlib.asynccontextmanager
+async def running_bot(fake: FakeTelegram, tmp_path: Path, **extra: str) -> AsyncIterator[RunningBot]:
+    settings = load_settings(bot_env(fake, tmp_path / "townhall.db", **extra))
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_polling(settings, stop))
+    bot = RunningBot(fake, settings, task, stop)
+    try:
+        await fake.wait_for(lambda: fake.active_polls > 0 or task.done(), timeout=10)
+        if task.done():
+            task.result()
+        yield bot
+    finally:
+        if not task.done():
+            await bot.shutdown()
+
+
+@pytest.fixture
+async def bot(fake: FakeTelegram, tmp_path: Path) -> AsyncIterator[RunningBot]:
+    async with running_bot(fake, tmp_path) as running:
+        yield running
+
+
+@pytest.fixture
+def repo_root() -> Iterator[Path]:
+    yield Path(__file__).resolve().parent.parent

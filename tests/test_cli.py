@@ -1,0 +1,87 @@
+"""The `townhall-bot` command as organizers use it: configuration errors, export, logs."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from tests.conftest import TOKEN, bot_env, running_bot
+from tests.fakes.telegram_api import FakeTelegram
+from tests.process import BotProcess, run_cli
+
+
+async def test_missing_token_is_one_clear_line_and_exit_2(tmp_path: Path) -> None:
+    code, out, err = await run_cli("run", env={"TOWNHALL_DB": str(tmp_path / "x.db")})
+    assert code == 2
+    assert err.strip().count("\n") == 0 and "TELEGRAM_BOT_TOKEN" in err
+    assert "Traceback" not in err and out == ""
+    assert not (tmp_path / "x.db").exists()
+
+
+async def test_bad_values_name_the_variable_and_exit_2(tmp_path: Path) -> None:
+    cases = {
+        "TOWNHALL_ORGANIZERS": "42,alice",
+        "TOWNHALL_TRANSLATOR": "babelfish",
+        "TOWNHALL_MODERATOR_CHAT": "mods",
+    }
+    for variable, value in cases.items():
+        env = {"TELEGRAM_BOT_TOKEN": TOKEN, variable: value}
+        code, _, err = await run_cli("run", env=env)
+        assert code == 2, variable
+        assert variable in err and value.split(",")[-1] in err
+        assert TOKEN not in err and "Traceback" not in err
+
+
+async def test_refused_token_is_reported_without_the_token(fake: FakeTelegram, tmp_path: Path) -> None:
+    fake.invalid_tokens.add(TOKEN)
+    code, _, err = await run_cli("run", env=bot_env(fake, tmp_path / "t.db"))
+    assert code == 2
+    assert "TELEGRAM_BOT_TOKEN" in err and TOKEN not in err and "Traceback" not in err
+
+
+async def test_export_csv_contract(fake: FakeTelegram, tmp_path: Path) -> None:
+    async with running_bot(fake, tmp_path) as bot:
+        fake.push_message(1, "=HYPERLINK(\"http://evil\",\"click\") is this safe?")
+        fake.push_message(2, "ما هي خطتكم لحماية الصحفيين؟", language_code="ar")
+        fake.push_message(3, "/idea -1 for bureaucracy, +1 for open data")
+        for user in (1, 2, 3):
+            await fake.wait_for_messages(user, 1)
+        env = {"TOWNHALL_DB": str(bot.settings.db_path)}
+        code, out, err = await run_cli("export", "--format", "csv", env=env)
+        assert code == 0, err
+        target = tmp_path / "queue.csv"
+        code, _, err = await run_cli("export", "--format", "csv", "--output", str(target), env=env)
+        assert code == 0 and "3" in err
+
+    rows = list(csv.reader(io.StringIO(out)))
+    assert rows[0][:7] == ["id", "kind", "status", "language", "text", "translation",
+                           "submitted_at"]
+    assert [r[1] for r in rows[1:]] == ["question", "question", "idea"]
+    assert rows[1][4].startswith("'=HYPERLINK")
+    assert rows[2][4] == "ما هي خطتكم لحماية الصحفيين؟"
+    assert rows[3][4] == "'-1 for bureaucracy, +1 for open data"
+    assert all(r[6].endswith("Z") and r[6][10] == "T" for r in rows[1:])
+    participant = rows[0].index("participant")
+    assert {r[participant] for r in rows[1:]}.isdisjoint({"1", "2", "3"})
+    assert target.read_bytes().decode("utf-8") == out.replace("\n", "\r\n").replace("\r\r", "\r")
+
+
+async def test_export_without_database_says_so(tmp_path: Path) -> None:
+    code, out, err = await run_cli("export", env={"TOWNHALL_DB": str(tmp_path / "none.db")})
+    assert code == 1 and "TOWNHALL_DB" in err and out == ""
+
+
+async def test_token_never_logged_even_at_debug(fake: FakeTelegram, tmp_path: Path) -> None:
+    env = bot_env(fake, tmp_path / "t.db", TOWNHALL_LOG_LEVEL="DEBUG")
+    proc = BotProcess(env, tmp_path / "bot.log")
+    await proc.start()
+    await fake.wait_for(lambda: fake.active_polls > 0, timeout=20)
+    fake.push_message(7, "A question that goes through the whole pipeline")
+    fake.push_message(7, kind="sticker")
+    await fake.wait_for_messages(7, 2)
+    assert await proc.terminate() == 0
+    log = proc.log_text()
+    assert "DEBUG" in log  # the level really was DEBUG
+    assert TOKEN not in log and TOKEN.split(":", 1)[1] not in log
+    assert "A question that goes through" not in log  # participants' words stay out of logs

@@ -1,0 +1,138 @@
+"""Storage against a real SQLite file: migrations, idempotent intake, quota, outbox order."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from storage import Repository, open_database
+from storage.db import open_reader, schema_version
+from storage.models import Kind, OutboxMessage, Status, Submission
+from storage.repository import NewSubmission, Quota, QuotaExceeded, iter_export_rows
+
+NOW = datetime(2026, 11, 26, 12, 0, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def repo(tmp_path: Path) -> AsyncIterator[Repository]:
+    db = await open_database(tmp_path / "townhall.db")
+    yield Repository(db)
+    await db.close()
+
+
+def new(message_id: int, user: int = 1, text: str = "How will you fund the NGOs?", at: datetime = NOW) -> NewSubmission:
+    return NewSubmission(user, "fr", user, message_id, Kind.QUESTION, text, "fr", at)
+
+
+def confirm(sub: Submission) -> OutboxMessage:
+    return OutboxMessage(sub.chat_id, "send_message", {"text": f"#{sub.id}"}, f"confirm:{sub.id}")
+
+
+async def test_migrations_set_wal_and_user_version(tmp_path: Path) -> None:
+    db = await open_database(tmp_path / "a.db")
+    await db.close()
+    db = await open_database(tmp_path / "a.db")  # a second open migrates nothing
+    await db.close()
+    conn = sqlite3.connect(tmp_path / "a.db")
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == schema_version() >= 1
+    conn.close()
+
+
+async def test_submit_is_idempotent_per_chat_and_message(repo: Repository) -> None:
+    first = await repo.submit(new(10), None, confirm)
+    again = await repo.submit(new(10, text="something else"), None, confirm)
+    assert first.created and not again.created
+    assert again.submission.id == first.submission.id
+    assert again.submission.text == "How will you fund the NGOs?"
+    counts = await repo.outbox_counts()
+    assert sum(counts.values()) == 1  # one confirmation, however often the update is replayed
+
+
+async def test_text_is_stored_exactly_as_sent(repo: Repository) -> None:
+    text = "  <b>Q&A</b>\n\tمرحبا 👋🏽 \u200b end  "
+    result = await repo.submit(new(11, text=text), None, confirm)
+    stored = await repo.submission(result.submission.id)
+    assert stored.text == text
+    assert stored.status is Status.PENDING and stored.kind is Kind.QUESTION
+    assert stored.created_at == NOW
+
+
+async def test_quota_counts_only_the_window(repo: Repository) -> None:
+    for i in range(3):
+        await repo.submit(new(i + 1, at=NOW - timedelta(minutes=9 - i)), None, confirm)
+    quota = Quota(limit=3, since=NOW - timedelta(minutes=10))
+    with pytest.raises(QuotaExceeded) as exceeded:
+        await repo.submit(new(99), quota, confirm)
+    assert exceeded.value.oldest_in_window == NOW - timedelta(minutes=9)
+    assert await repo.submission_by_message(1, 99) is None
+    # Another participant is not affected; an older window lets the first one in again.
+    assert (await repo.submit(new(5, user=2), quota, confirm)).created
+    later = Quota(limit=3, since=NOW - timedelta(minutes=8, seconds=30))
+    assert (await repo.submit(new(100), later, confirm)).created
+
+
+async def test_pending_edit_is_compare_and_set(repo: Repository) -> None:
+    sub = (await repo.submit(new(12), None, confirm)).submission
+    note = lambda s: OutboxMessage(s.chat_id, "send_message", {"text": "edited"}, None)  # noqa: E731
+    edited = await repo.edit_pending_text(sub.id, 1, "New text here", NOW, note)
+    assert edited is not None and edited.text == "New text here"
+    assert await repo.edit_pending_text(sub.id, 2, "not the owner", NOW, note) is None
+    await repo.db.fetchall("UPDATE submissions SET status = 'approved' WHERE id = ?", (sub.id,))
+    assert await repo.edit_pending_text(sub.id, 1, "too late now", NOW, note) is None
+    assert (await repo.submission(sub.id)).text == "New text here"
+
+
+async def test_outbox_claims_one_message_per_chat_in_order(repo: Repository) -> None:
+    msgs = [
+        OutboxMessage(100, "send_message", {"n": 1}, "a"),
+        OutboxMessage(100, "send_message", {"n": 2}, "b"),
+        OutboxMessage(200, "send_message", {"n": 3}, "c"),
+        OutboxMessage(100, "send_message", {"n": 4}, "a"),  # duplicate key: ignored
+    ]
+    assert await repo.queue_messages(msgs, NOW) == 3
+    now = NOW.timestamp()
+    first = await repo.claim_due_messages(now, 10)
+    assert [(i.chat_id, i.params["n"]) for i in first] == [(100, 1), (200, 3)]
+    assert await repo.claim_due_messages(now, 10) == []  # chat 100's next waits for its first
+    await repo.mark_sent(first[0].id, 55, NOW)
+    second = await repo.claim_due_messages(now, 10)
+    assert [(i.chat_id, i.params["n"]) for i in second] == [(100, 2)]
+    await repo.retry_later(second[0].id, now + 30, "502")
+    assert await repo.claim_due_messages(now, 10) == []
+    assert [i.params["n"] for i in await repo.claim_due_messages(now + 31, 10)] == [2]
+
+
+async def test_interrupted_sends_are_requeued(repo: Repository) -> None:
+    await repo.queue_messages([OutboxMessage(1, "send_message", {}, "x")], NOW)
+    claimed = await repo.claim_due_messages(NOW.timestamp(), 5)
+    assert len(claimed) == 1
+    assert await repo.requeue_interrupted() == 1
+    again = await repo.claim_due_messages(NOW.timestamp(), 5)
+    assert [i.id for i in again] == [claimed[0].id] and again[0].attempts == 2
+
+
+async def test_inbox_skips_updates_below_the_stored_offset(repo: Repository) -> None:
+    assert await repo.store_updates([(5, "{}"), (6, '{"a":1}')]) == [5, 6]
+    assert await repo.telegram_offset() == 7
+    # Telegram re-sends 6 (its confirmation was lost in a crash) along with a new 7.
+    assert await repo.store_updates([(6, '{"a":1}'), (7, "{}")]) == [7]
+    assert [u.update_id for u in await repo.unprocessed_updates()] == [5, 6, 7]
+    await repo.finish_updates([5, 7])
+    assert [u.update_id for u in await repo.unprocessed_updates()] == [6]
+
+
+async def test_export_rows_stream_with_pseudonyms(repo: Repository, tmp_path: Path) -> None:
+    for i in range(5):
+        await repo.submit(new(i + 1, user=1 + i % 2), None, confirm)
+    conn = open_reader(repo.db.path)
+    rows = list(iter_export_rows(conn, chunk=2))
+    conn.close()
+    assert [r.id for r in rows] == [1, 2, 3, 4, 5]
+    assert rows[0].submitted_at == "2026-11-26T12:00:00Z"
+    assert rows[0].participant == rows[2].participant != rows[1].participant
+    assert all(r.participant.startswith("P-") and "1" != r.participant for r in rows)
