@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 from tests.fakes.telegram_api import FakeTelegram  # noqa: E402
 
 TOKEN = "123456:BENCHMARK"
-ECHO_BOT = '''
+ECHO_BOT = """
 import os
 from telegram import Update
 from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
@@ -44,7 +44,7 @@ app = (ApplicationBuilder().token(os.environ["TELEGRAM_BOT_TOKEN"])
        .base_url(os.environ["TELEGRAM_API_URL"]).build())
 app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, echo))
 app.run_polling(poll_interval=0.0, timeout=10)
-'''
+"""
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -70,20 +70,34 @@ class Round:
         return 1000 * self.cpu / self.participants
 
 
-async def start_bot(kind: str, fake: FakeTelegram, workdir: Path, send_rate: str) -> asyncio.subprocess.Process:
+async def start_bot(
+    kind: str, fake: FakeTelegram, workdir: Path, send_rate: str
+) -> asyncio.subprocess.Process:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "TOWNHALL_"))}
-    env.update(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=fake.api_url, PYTHONPATH=str(ROOT),
-               TOWNHALL_DB=str(workdir / "townhall.db"), TOWNHALL_TRANSLATOR="none",
-               TOWNHALL_SEND_RATE=send_rate, TOWNHALL_LOG_LEVEL="WARNING",
-               TOWNHALL_RATE_LIMIT="1000")
+    env.update(
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_API_URL=fake.api_url,
+        PYTHONPATH=str(ROOT),
+        TOWNHALL_DB=str(workdir / "townhall.db"),
+        TOWNHALL_TRANSLATOR="none",
+        TOWNHALL_SEND_RATE=send_rate,
+        TOWNHALL_LOG_LEVEL="WARNING",
+        TOWNHALL_RATE_LIMIT="1000",
+    )
     args = ["-m", "bot", "run"] if kind == "townhall" else ["-c", ECHO_BOT]
     return await asyncio.create_subprocess_exec(
-        sys.executable, *args, env=env, cwd=workdir,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        sys.executable,
+        *args,
+        env=env,
+        cwd=workdir,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
     )
 
 
-async def one_round(kind: str, participants: int, latency: float, send_rate: str = "100000") -> Round:
+async def one_round(
+    kind: str, participants: int, latency: float, send_rate: str = "100000"
+) -> Round:
     async with FakeTelegram(latency=latency) as fake:
         with tempfile.TemporaryDirectory() as tmp:
             proc = await start_bot(kind, fake, Path(tmp), send_rate)
@@ -106,6 +120,26 @@ async def one_round(kind: str, participants: int, latency: float, send_rate: str
     return Round(kind, elapsed, cpu, participants)
 
 
+async def quiet_latency(samples: int, latency: float) -> list[float]:
+    """Seconds from a participant's message to its confirmation, one question at a time."""
+    delays: list[float] = []
+    async with FakeTelegram(latency=latency) as fake:
+        with tempfile.TemporaryDirectory() as tmp:
+            proc = await start_bot("townhall", fake, Path(tmp), send_rate="25")
+            try:
+                await fake.wait_for(lambda: fake.active_polls > 0, timeout=30)
+                for user in range(20_000, 20_000 + samples):
+                    await asyncio.sleep(0.2)
+                    started = time.perf_counter()
+                    fake.push_message(user, "A single question on a quiet evening")
+                    await fake.wait_for(lambda u=user: bool(fake.messages_to(u)), timeout=10)
+                    delays.append(time.perf_counter() - started)
+            finally:
+                proc.terminate()
+                await proc.wait()
+    return delays
+
+
 def median(rounds: list[Round], attr: str) -> float:
     return statistics.median(getattr(r, attr) for r in rounds)
 
@@ -122,14 +156,20 @@ async def main() -> None:
         for kind in ("townhall", "echo"):  # A B A B
             r = await one_round(kind, args.participants, args.latency)
             results[kind].append(r)
-            print(f"round {i + 1} {kind:8} {r.seconds:6.2f} s  {r.per_second:7.1f} q/s  "
-                  f"{r.cpu_ms:5.2f} CPU ms/q", flush=True)
+            print(
+                f"round {i + 1} {kind:8} {r.seconds:6.2f} s  {r.per_second:7.1f} q/s  "
+                f"{r.cpu_ms:5.2f} CPU ms/q",
+                flush=True,
+            )
     paced = await one_round("townhall", args.participants, args.latency, send_rate="25")
+    quiet = await quiet_latency(20, args.latency)
 
     ours, echo = results["townhall"], results["echo"]
     print()
-    print(f"{args.participants} participants, {args.latency * 1000:.0f} ms round trip, "
-          f"medians of {args.rounds} alternating rounds")
+    print(
+        f"{args.participants} participants, {args.latency * 1000:.0f} ms round trip, "
+        f"medians of {args.rounds} alternating rounds"
+    )
     print(f"{'':10}{'questions/s':>14}{'CPU ms/question':>18}")
     for name, rounds in (("townhall", ours), ("echo", echo)):
         print(f"{name:10}{median(rounds, 'per_second'):14.1f}{median(rounds, 'cpu_ms'):18.2f}")
@@ -137,8 +177,15 @@ async def main() -> None:
     cpu_ratio = median(ours, "cpu_ms") / median(echo, "cpu_ms")
     print(f"throughput ratio townhall/echo: {throughput_ratio:.2f}  (target >= 0.8, goal 0.9)")
     print(f"CPU ratio townhall/echo:        {cpu_ratio:.2f}  (target <= 1.5, goal 1.3)")
-    print(f"townhall at its default pace (25 msg/s): {paced.per_second:.1f} q/s, "
-          f"{paced.cpu_ms:.2f} CPU ms/q")
+    print(
+        f"townhall at its default pace (25 msg/s): {paced.per_second:.1f} q/s, "
+        f"{paced.cpu_ms:.2f} CPU ms/q"
+    )
+    print(
+        f"confirmation latency on a quiet system ({len(quiet)} questions, "
+        f"{args.latency * 1000:.0f} ms per API call): median "
+        f"{statistics.median(quiet) * 1000:.0f} ms, max {max(quiet) * 1000:.0f} ms"
+    )
 
 
 if __name__ == "__main__":

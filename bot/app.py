@@ -11,13 +11,15 @@ from bot.config import Settings
 from bot.context import BotContext, Services, TownHallApplication
 from bot.handlers import common, participant
 from bot.i18n import Locales
+from bot.polling import RawUpdatesRequest
 from bot.services.intake import Clock, IntakeRules, IntakeService, utc_now
 from bot.workers import OutboxSender
 from storage.repository import Repository
 
-# Enough for the sender's parallel requests plus the long poll; more only queues in httpx.
-CONNECTION_POOL_SIZE = 32
-SEND_CONCURRENCY = 16
+# Telegram allows ~30 messages/s; at a few hundred ms per request 8 in flight keep up with
+# that. More connections only cost CPU: httpcore scans its whole pool on every request.
+SEND_CONCURRENCY = 8
+CONNECTION_POOL_SIZE = 12
 
 
 def build_application(
@@ -29,6 +31,7 @@ def build_application(
     send_concurrency: int = SEND_CONCURRENCY,
 ) -> TownHallApplication:
     """Build the PTB application (without PTB's Updater: polling.py owns fetching)."""
+    updates_request = RawUpdatesRequest(connection_pool_size=2)
     application = (
         ApplicationBuilder()
         .application_class(TownHallApplication)
@@ -37,7 +40,7 @@ def build_application(
         .updater(None)
         .context_types(ContextTypes(context=BotContext))
         .request(HTTPXRequest(connection_pool_size=CONNECTION_POOL_SIZE, read_timeout=15.0))
-        .get_updates_request(HTTPXRequest(connection_pool_size=2))
+        .get_updates_request(updates_request)
         .build()
     )
     assert isinstance(application, TownHallApplication)
@@ -50,7 +53,7 @@ def build_application(
         quota_window=timedelta(seconds=settings.rate_window_s),
     )
     intake = IntakeService(repo, locales, rules, sender.wake, clock)
-    application.services = Services(settings, repo, locales, intake, sender)
+    application.services = Services(settings, repo, locales, intake, sender, updates_request)
     common.register(application)
     participant.register(application)
     common.register_fallbacks(application)

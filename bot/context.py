@@ -9,6 +9,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.config import Settings
 from bot.i18n import Locales
+from bot.polling import RawUpdatesRequest
 from bot.services.intake import IntakeService
 from bot.workers import OutboxSender
 from storage.repository import Repository
@@ -21,6 +22,7 @@ class Services:
     locales: Locales
     intake: IntakeService
     sender: OutboxSender
+    updates_request: RawUpdatesRequest
 
 
 class TownHallApplication(Application[Any, Any, Any, Any, Any, Any]):

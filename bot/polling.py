@@ -16,10 +16,12 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, TimedOut
 from telegram.ext import Application, ExtBot
+from telegram.request import HTTPXRequest, RequestData
 
 from storage.repository import Repository
 
@@ -31,6 +33,36 @@ PROCESS_CONCURRENCY = 64
 FINISH_BATCH = 200
 FINISH_DELAY_S = 0.05
 MAX_POLL_BACKOFF_S = 30.0
+
+
+class RawUpdatesRequest(HTTPXRequest):
+    """The getUpdates connection, keeping the raw JSON of the last answer.
+
+    The inbox stores each update as Telegram sent it; re-serialising PTB's parsed objects
+    (to_dict) cost more CPU than everything else we do per update. `do_request` is PTB's
+    documented extension point for custom networking.
+    """
+
+    last_body: bytes = b""
+
+    async def do_request(  # type: ignore[override]
+        self, url: str, method: str, request_data: RequestData | None = None, **timeouts: Any
+    ) -> tuple[int, bytes]:
+        status, body = await super().do_request(url, method, request_data, **timeouts)
+        self.last_body = body
+        return status, body
+
+    def raw_updates(self) -> dict[int, str]:
+        """update_id -> that update's JSON, from the last answer."""
+        try:
+            result = json.loads(self.last_body).get("result", [])
+        except (ValueError, AttributeError):
+            return {}
+        return {
+            int(item["update_id"]): json.dumps(item, ensure_ascii=False, separators=(",", ":"))
+            for item in result
+            if isinstance(item, dict) and "update_id" in item
+        }
 
 
 class KeyedLocks:
@@ -66,10 +98,12 @@ class DurablePoller:
         application: Application,  # type: ignore[type-arg]
         repo: Repository,
         *,
+        raw_request: RawUpdatesRequest | None = None,
         poll_timeout: int = POLL_TIMEOUT_S,
         concurrency: int = PROCESS_CONCURRENCY,
     ) -> None:
         self._app = application
+        self._raw = raw_request
         self._repo = repo
         self._poll_timeout = poll_timeout
         self._slots = asyncio.Semaphore(concurrency)
@@ -125,10 +159,8 @@ class DurablePoller:
         )
 
     async def _store(self, updates: tuple[Update, ...]) -> int:
-        batch = [
-            (u.update_id, json.dumps(u.to_dict(), ensure_ascii=False, separators=(",", ":")))
-            for u in updates
-        ]
+        raw = self._raw.raw_updates() if self._raw else {}
+        batch = [(u.update_id, raw.get(u.update_id) or _serialise(u)) for u in updates]
         fresh = set(await self._repo.store_updates(batch))
         for update in updates:
             if update.update_id in fresh:
@@ -177,6 +209,10 @@ class DurablePoller:
         if self._finished:
             await self._flush_finished()
         return all(not t.cancelled() for t in tasks)
+
+
+def _serialise(update: Update) -> str:
+    return json.dumps(update.to_dict(), ensure_ascii=False, separators=(",", ":"))
 
 
 async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:

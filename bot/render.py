@@ -55,7 +55,6 @@ class Reply:
             "chat_id": chat_id,
             "text": self.text,
             "parse_mode": PARSE_MODE,
-            "link_preview_options": {"is_disabled": True},
         }
         if reply_to is not None:
             # Quoting the participant's own message ties the answer to it; if they deleted it
@@ -75,7 +74,6 @@ class Reply:
             "message_id": message_id,
             "text": self.text,
             "parse_mode": PARSE_MODE,
-            "link_preview_options": {"is_disabled": True},
             "reply_markup": self.markup() or {"inline_keyboard": []},
         }
         return OutboxMessage(chat_id, "edit_message_text", params, dedup_key)

@@ -58,7 +58,7 @@ async def _serve(application: TownHallApplication, repo: Repository, stop: async
     # A webhook left set would make every getUpdates fail with 409.
     await application.bot.delete_webhook(drop_pending_updates=False)
     sender_task = asyncio.create_task(services.sender.run())
-    poller = DurablePoller(application, repo)
+    poller = DurablePoller(application, repo, raw_request=services.updates_request)
     await poller.replay()
     _log.info("townhall-bot is running as @%s", application.bot.username)
     try:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message, ReplyParameters
+from telegram import Bot, InlineKeyboardMarkup, Message, ReplyParameters
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -92,8 +92,6 @@ def _to_api_objects(params: dict[str, Any]) -> dict[str, Any]:
         converted["reply_markup"] = InlineKeyboardMarkup.de_json(markup, None)
     if isinstance(reply := converted.get("reply_parameters"), dict):
         converted["reply_parameters"] = ReplyParameters.de_json(reply, None)
-    if isinstance(preview := converted.get("link_preview_options"), dict):
-        converted["link_preview_options"] = LinkPreviewOptions.de_json(preview, None)
     return converted
 
 
@@ -134,8 +132,11 @@ class OutboxSender:
                 task.add_done_callback(self._finished)
             if free > 0 and len(items) == free:
                 continue  # more may be due; the next pass waits if every slot is busy
+            # With deliveries in flight, their ends wake us; only an idle sender needs to
+            # know when the next retry falls due.
+            timeout = IDLE_POLL_S if self._in_flight else await self._idle_timeout()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), await self._idle_timeout())
+                await asyncio.wait_for(self._wake.wait(), timeout)
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._in_flight.discard(task)

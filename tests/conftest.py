@@ -78,7 +78,9 @@ class RunningBot:
 
 
 @contextlib.asynccontextmanager
-async def running_bot(fake: FakeTelegram, tmp_path: Path, **extra: str) -> AsyncIterator[RunningBot]:
+async def running_bot(
+    fake: FakeTelegram, tmp_path: Path, **extra: str
+) -> AsyncIterator[RunningBot]:
     settings = load_settings(bot_env(fake, tmp_path / "townhall.db", **extra))
     stop = asyncio.Event()
     task = asyncio.create_task(run_polling(settings, stop))

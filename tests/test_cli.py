@@ -33,7 +33,9 @@ async def test_bad_values_name_the_variable_and_exit_2(tmp_path: Path) -> None:
         assert TOKEN not in err and "Traceback" not in err
 
 
-async def test_refused_token_is_reported_without_the_token(fake: FakeTelegram, tmp_path: Path) -> None:
+async def test_refused_token_is_reported_without_the_token(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
     fake.invalid_tokens.add(TOKEN)
     code, _, err = await run_cli("run", env=bot_env(fake, tmp_path / "t.db"))
     assert code == 2
@@ -42,7 +44,7 @@ async def test_refused_token_is_reported_without_the_token(fake: FakeTelegram, t
 
 async def test_export_csv_contract(fake: FakeTelegram, tmp_path: Path) -> None:
     async with running_bot(fake, tmp_path) as bot:
-        fake.push_message(1, "=HYPERLINK(\"http://evil\",\"click\") is this safe?")
+        fake.push_message(1, '=HYPERLINK("http://evil","click") is this safe?')
         fake.push_message(2, "ما هي خطتكم لحماية الصحفيين؟", language_code="ar")
         fake.push_message(3, "/idea -1 for bureaucracy, +1 for open data")
         for user in (1, 2, 3):
@@ -55,8 +57,15 @@ async def test_export_csv_contract(fake: FakeTelegram, tmp_path: Path) -> None:
         assert code == 0 and "3" in err
 
     rows = list(csv.reader(io.StringIO(out)))
-    assert rows[0][:7] == ["id", "kind", "status", "language", "text", "translation",
-                           "submitted_at"]
+    assert rows[0][:7] == [
+        "id",
+        "kind",
+        "status",
+        "language",
+        "text",
+        "translation",
+        "submitted_at",
+    ]
     assert [r[1] for r in rows[1:]] == ["question", "question", "idea"]
     assert rows[1][4].startswith("'=HYPERLINK")
     assert rows[2][4] == "ما هي خطتكم لحماية الصحفيين؟"

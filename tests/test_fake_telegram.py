@@ -86,8 +86,9 @@ async def test_json_body_and_case_insensitive_method(
     fake: FakeTelegram, http: httpx.AsyncClient
 ) -> None:
     markup = {"inline_keyboard": [[{"text": "Yes", "callback_data": "vote:yes"}]]}
-    resp = await http.post("SENDMESSAGE", json={"chat_id": USER, "text": "hi",
-                                                 "reply_markup": markup})
+    resp = await http.post(
+        "SENDMESSAGE", json={"chat_id": USER, "text": "hi", "reply_markup": markup}
+    )
     body = resp.json()
     assert resp.status_code == 200 and body["ok"] is True
     assert body["result"]["reply_markup"] == markup
@@ -96,8 +97,11 @@ async def test_json_body_and_case_insensitive_method(
 
     bad = await http.post("sendMessage", json={"chat_id": USER, "text": "   "})
     assert bad.status_code == 400
-    assert bad.json() == {"ok": False, "error_code": 400,
-                          "description": "Bad Request: message text is empty"}
+    assert bad.json() == {
+        "ok": False,
+        "error_code": 400,
+        "description": "Bad Request: message text is empty",
+    }
     assert fake.requests[-1].outcome == "error:400"
 
 
@@ -265,8 +269,9 @@ async def test_commands_groups_and_shared_message_ids(fake: FakeTelegram, bot: B
     third = fake.push_message(USER, "after")
     # One per-chat sequence shared by the user's and the bot's messages.
     assert [first["message_id"], sent.message_id, third["message_id"]] == [1, 3, 4]
-    group = fake.push_message(USER, "/vote@townhall_test_bot", chat_id=-500, chat_type="group",
-                              chat_title="Assembly")
+    group = fake.push_message(
+        USER, "/vote@townhall_test_bot", chat_id=-500, chat_type="group", chat_title="Assembly"
+    )
     assert group["message_id"] == 1 and group["entities"][0]["length"] == 23
     in_group = await bot.send_message(-500, "noted", reply_to_message_id=group["message_id"])
     assert in_group.reply_to_message is not None
@@ -305,8 +310,9 @@ async def test_ptb_application_end_to_end(fake: FakeTelegram) -> None:
 
 
 async def test_send_message_with_inline_keyboard(fake: FakeTelegram, bot: Bot) -> None:
-    message = await bot.send_message(USER, "<b>Vote</b> now", parse_mode="HTML",
-                                     reply_markup=keyboard("yes", "no"))
+    message = await bot.send_message(
+        USER, "<b>Vote</b> now", parse_mode="HTML", reply_markup=keyboard("yes", "no")
+    )
     assert message.text == "Vote now"
     assert message.from_user is not None and message.from_user.id == fake.bot_id
     assert message.entities[0].type == "bold" and message.entities[0].length == 4
@@ -341,9 +347,11 @@ async def test_html_rejected(fake: FakeTelegram, bot: Bot, html: str, reason: st
 async def test_html_accepted(fake: FakeTelegram, bot: Bot) -> None:
     message = await bot.send_message(USER, "<b>x</b> &lt;", parse_mode="html")
     assert message.text == "x <"
-    rich = ('<a href="https://example.org/?a=1&amp;b=2">link</a> <tg-spoiler>s</tg-spoiler> '
-            '<blockquote expandable>q</blockquote> <pre><code class="language-py">1</code></pre>'
-            " &#x1F600; &quot;ok&quot;")
+    rich = (
+        '<a href="https://example.org/?a=1&amp;b=2">link</a> <tg-spoiler>s</tg-spoiler> '
+        '<blockquote expandable>q</blockquote> <pre><code class="language-py">1</code></pre>'
+        " &#x1F600; &quot;ok&quot;"
+    )
     message = await bot.send_message(USER, rich, parse_mode="HTML")
     assert message.text == 'link s q 1 \U0001f600 "ok"'
     kinds = {e.type for e in message.entities}
@@ -367,9 +375,7 @@ async def test_length_is_measured_after_parsing(fake: FakeTelegram, bot: Bot) ->
     assert len(fake.sent) == 1
 
 
-async def test_keyboard_validation(
-    fake: FakeTelegram, bot: Bot, http: httpx.AsyncClient
-) -> None:
+async def test_keyboard_validation(fake: FakeTelegram, bot: Bot, http: httpx.AsyncClient) -> None:
     await bot.send_message(USER, "ok", reply_markup=keyboard("d" * 64))
     with pytest.raises(BadRequest, match=r"(?i)BUTTON_DATA_INVALID"):
         await bot.send_message(USER, "x", reply_markup=keyboard("d" * 65))
@@ -381,10 +387,14 @@ async def test_keyboard_validation(
         ({"text": "2", "callback_data": "x", "url": "https://x.org"}, "exactly one"),
         ({"text": "u", "url": "javascript://x"}, "BUTTON_URL_INVALID"),
     ]:
-        resp = await http.post("sendMessage", data={
-            "chat_id": str(USER), "text": "x",
-            "reply_markup": json.dumps({"inline_keyboard": [[button]]}),
-        })
+        resp = await http.post(
+            "sendMessage",
+            data={
+                "chat_id": str(USER),
+                "text": "x",
+                "reply_markup": json.dumps({"inline_keyboard": [[button]]}),
+            },
+        )
         assert resp.status_code == 400 and error in resp.text, resp.text
     assert len(fake.sent) == 1
 
@@ -394,8 +404,9 @@ async def test_keyboard_validation(
 
 async def test_edit_message_text(fake: FakeTelegram, bot: Bot) -> None:
     sent = await bot.send_message(USER, "draft", reply_markup=keyboard("a"))
-    edited = await bot.edit_message_text("final", USER, sent.message_id,
-                                         reply_markup=keyboard("a"))
+    edited = await bot.edit_message_text(
+        "final", USER, sent.message_id, reply_markup=keyboard("a")
+    )
     assert isinstance(edited, Message) and edited.text == "final" and edited.edit_date
     with pytest.raises(BadRequest, match=r"(?i)message is not modified"):
         await bot.edit_message_text("final", USER, sent.message_id, reply_markup=keyboard("a"))
@@ -427,8 +438,9 @@ async def test_callback_queries(fake: FakeTelegram, bot: Bot) -> None:
     with pytest.raises(BadRequest, match=r"(?i)query ID is invalid"):
         await bot.answer_callback_query("123456789")
     with pytest.raises(BadRequest, match=r"(?i)MESSAGE_TOO_LONG"):
-        await bot.answer_callback_query(fake.push_callback(USER, sent.message_id, "l"),
-                                        text="z" * 201)
+        await bot.answer_callback_query(
+            fake.push_callback(USER, sent.message_id, "l"), text="z" * 201
+        )
     with pytest.raises(KeyError):
         fake.push_callback(USER, 777, "nope")
 
@@ -437,9 +449,13 @@ async def test_callback_queries(fake: FakeTelegram, bot: Bot) -> None:
 
 
 async def test_send_document_and_photo(fake: FakeTelegram, bot: Bot) -> None:
-    message = await bot.send_document(USER, document=b"id,question\n1,why?\n",
-                                      filename="report.csv", caption="<b>Report</b>",
-                                      parse_mode="HTML")
+    message = await bot.send_document(
+        USER,
+        document=b"id,question\n1,why?\n",
+        filename="report.csv",
+        caption="<b>Report</b>",
+        parse_mode="HTML",
+    )
     assert message.document is not None and message.document.file_name == "report.csv"
     assert message.caption == "Report"
     [record] = fake.sent
@@ -531,8 +547,10 @@ async def run_storm(seed: int) -> tuple[list[str], int]:
     async with FakeTelegram() as server, httpx.AsyncClient() as client:
         server.storm = Storm(p429=0.3, p502=0.2, seed=seed)
         for n in range(30):
-            await client.post(f"{server.api_url}{TOKEN}/sendMessage",
-                              data={"chat_id": str(USER), "text": f"m{n}"})
+            await client.post(
+                f"{server.api_url}{TOKEN}/sendMessage",
+                data={"chat_id": str(USER), "text": f"m{n}"},
+            )
         # getUpdates is never hit by a storm without an explicit methods set.
         await client.post(f"{server.api_url}{TOKEN}/getUpdates")
         return [c.outcome for c in server.requests], len(server.sent)
@@ -554,9 +572,10 @@ async def test_storm_method_filter(fake: FakeTelegram, bot: Bot) -> None:
 
 
 async def test_rate_limits() -> None:
-    async with FakeTelegram(enforce_rate_limits=True) as limited, Bot(
-        token=TOKEN, base_url=limited.api_url
-    ) as client:
+    async with (
+        FakeTelegram(enforce_rate_limits=True) as limited,
+        Bot(token=TOKEN, base_url=limited.api_url) as client,
+    ):
         for n in range(3):
             await client.send_message(USER, f"burst {n}")
         with pytest.raises(RetryAfter) as caught:
@@ -590,9 +609,15 @@ async def test_wait_for_reports_useful_failure(fake: FakeTelegram, bot: Bot) -> 
 async def test_standalone_process(tmp_path: Path) -> None:
     port_file = tmp_path / "port"
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.fakes.telegram_api", "--port", "0",
-        "--control-port-file", str(port_file),
-        cwd=ROOT, stdout=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "tests.fakes.telegram_api",
+        "--port",
+        "0",
+        "--control-port-file",
+        str(port_file),
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
     )
     try:
         assert proc.stdout is not None

@@ -45,7 +45,9 @@ def msgid_key(message: Message) -> str | tuple[str, str]:
 
 
 def forms(message: Message) -> tuple[str, ...]:
-    return tuple(message.string) if isinstance(message.string, (tuple, list)) else (message.string,)
+    return (
+        tuple(message.string) if isinstance(message.string, (tuple, list)) else (message.string,)
+    )
 
 
 def test_template_is_up_to_date_with_the_code() -> None:
@@ -82,7 +84,8 @@ def test_catalog_is_complete_and_intact(locale: str) -> None:
 def test_catalog_is_not_left_in_english(locale: str) -> None:
     # Sentences (three words or more) must differ from the English; short labels may not.
     untranslated = [
-        m.id for m in entries(load(locale))
+        m.id
+        for m in entries(load(locale))
         if isinstance(m.id, str) and len(m.id.split()) >= 3 and forms(m)[0] == m.id
     ]
     assert untranslated == []

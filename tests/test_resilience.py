@@ -17,8 +17,11 @@ REF = re.compile(r"#(\d+)")
 def push_burst(fake: FakeTelegram, first_user: int, count: int) -> list[int]:
     users = list(range(first_user, first_user + count))
     for user in users:
-        fake.push_message(user, f"Question from participant {user}: what comes next?",
-                          language_code=("en", "fr", "es", "ar", "ru", "zh", "pt")[user % 7])
+        fake.push_message(
+            user,
+            f"Question from participant {user}: what comes next?",
+            language_code=("en", "fr", "es", "ar", "ru", "zh", "pt")[user % 7],
+        )
     return users
 
 
@@ -46,18 +49,22 @@ async def test_burst_of_300_participants(fake: FakeTelegram, tmp_path: Path) -> 
 
 
 async def test_default_pace_stays_inside_telegrams_limits(tmp_path: Path) -> None:
-    async with FakeTelegram(enforce_rate_limits=True) as fake:
-        async with running_bot(fake, tmp_path, TOWNHALL_SEND_RATE="25") as bot:
-            users = push_burst(fake, 3000, 90)
-            await fake.wait_for(lambda: all(fake.messages_to(u) for u in users), timeout=30)
-            assert fake.rate_limited == 0
-            assert_each_stored_once(bot.settings.db_path, users)
+    # An empty TOWNHALL_SEND_RATE means the default pace, which is what is under test.
+    async with (
+        FakeTelegram(enforce_rate_limits=True) as fake,
+        running_bot(fake, tmp_path, TOWNHALL_SEND_RATE="") as bot,
+    ):
+        users = push_burst(fake, 3000, 90)
+        await fake.wait_for(lambda: all(fake.messages_to(u) for u in users), timeout=30)
+        assert fake.rate_limited == 0
+        assert_each_stored_once(bot.settings.db_path, users)
 
 
 async def test_storm_of_429_and_502_delivers_every_confirmation(tmp_path: Path) -> None:
     async with FakeTelegram() as fake:
-        fake.storm = Storm(p429=0.1, retry_after=1, p502=0.3, seed=7,
-                           methods=frozenset({"sendMessage"}))
+        fake.storm = Storm(
+            p429=0.1, retry_after=1, p502=0.3, seed=7, methods=frozenset({"sendMessage"})
+        )
         async with running_bot(fake, tmp_path) as bot:
             users = push_burst(fake, 4000, 40)
             await fake.wait_for(lambda: all(fake.messages_to(u) for u in users), timeout=90)
@@ -67,7 +74,9 @@ async def test_storm_of_429_and_502_delivers_every_confirmation(tmp_path: Path) 
                 assert confirmations(fake, user) == [by_user[user]]
             outcomes = [c.outcome for c in fake.calls("sendMessage")]
             assert any("429" in o for o in outcomes) and any("502" in o for o in outcomes)
-            states = db_rows(bot.settings.db_path, "SELECT state, count(*) FROM outbox GROUP BY state")
+            states = db_rows(
+                bot.settings.db_path, "SELECT state, count(*) FROM outbox GROUP BY state"
+            )
             assert states == [("sent", 40)]
 
 

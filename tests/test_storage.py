@@ -24,7 +24,9 @@ async def repo(tmp_path: Path) -> AsyncIterator[Repository]:
     await db.close()
 
 
-def new(message_id: int, user: int = 1, text: str = "How will you fund the NGOs?", at: datetime = NOW) -> NewSubmission:
+def new(
+    message_id: int, user: int = 1, text: str = "How will you fund the NGOs?", at: datetime = NOW
+) -> NewSubmission:
     return NewSubmission(user, "fr", user, message_id, Kind.QUESTION, text, "fr", at)
 
 
@@ -135,4 +137,4 @@ async def test_export_rows_stream_with_pseudonyms(repo: Repository, tmp_path: Pa
     assert [r.id for r in rows] == [1, 2, 3, 4, 5]
     assert rows[0].submitted_at == "2026-11-26T12:00:00Z"
     assert rows[0].participant == rows[2].participant != rows[1].participant
-    assert all(r.participant.startswith("P-") and "1" != r.participant for r in rows)
+    assert all(r.participant.startswith("P-") and r.participant != "1" for r in rows)

@@ -51,13 +51,25 @@ def test_callback_round_trip_and_forgeries() -> None:
         data = callbacks.encode(action)
         assert len(data.encode()) <= callbacks.MAX_CALLBACK_BYTES
         assert callbacks.decode(data) == action
-    for bad in (None, "", "k:x:1", "k:i:0", "k:i:-1", "k:i:٣", "k:i: 3", "m:approve:1",
-                "k:i:1:2", "k:i:" + "9" * 70):
+    for bad in (
+        None,
+        "",
+        "k:x:1",
+        "k:i:0",
+        "k:i:-1",
+        "k:i:٣",
+        "k:i: 3",
+        "m:approve:1",
+        "k:i:1:2",
+        "k:i:" + "9" * 70,
+    ):
         with pytest.raises(callbacks.BadCallback):
             callbacks.decode(bad)
 
 
-def _submission(text: str, kind: Kind = Kind.QUESTION, status: Status = Status.PENDING) -> Submission:
+def _submission(
+    text: str, kind: Kind = Kind.QUESTION, status: Status = Status.PENDING
+) -> Submission:
     now = datetime(2026, 11, 26, tzinfo=UTC)
     return Submission(7, 1, 2, 1, kind, status, text, "en", None, None, None, None, now, now)
 
@@ -74,7 +86,9 @@ def test_confirmation_carries_reference_and_switch_button() -> None:
     tr = load_locales(LOCALES).get("en")
     question = render.confirmation(tr, _submission("x"))
     assert "#7" in question.text
-    assert callbacks.decode(question.buttons[0][0].callback_data) == callbacks.SwitchKind(7, Kind.IDEA)
+    assert callbacks.decode(question.buttons[0][0].callback_data) == callbacks.SwitchKind(
+        7, Kind.IDEA
+    )
     idea = render.confirmation(tr, _submission("x", Kind.IDEA))
     assert callbacks.decode(idea.buttons[0][0].callback_data).kind is Kind.QUESTION
     assert render.confirmation(tr, _submission("x", status=Status.APPROVED)).buttons == ()
@@ -124,20 +138,46 @@ def test_bad_settings_name_the_variable(env: dict[str, str], variable: str) -> N
 
 @pytest.mark.parametrize(
     ("cell", "safe"),
-    [("=1+1", "'=1+1"), ("+7", "'+7"), ("-2", "'-2"), ("@SUM(A1)", "'@SUM(A1)"),
-     ("\tx", "'\tx"), ("\rx", "'\rx"), ("fine = ok", "fine = ok"), ("", "")],
+    [
+        ("=1+1", "'=1+1"),
+        ("+7", "'+7"),
+        ("-2", "'-2"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("fine = ok", "fine = ok"),
+        ("", ""),
+    ],
 )
 def test_formula_cells_are_neutralised(cell: str, safe: str) -> None:
     assert neutralise(cell) == safe
 
 
 def test_csv_header_and_rows() -> None:
-    row = ExportRow(1, "question", "pending", None, '=HYPERLINK("x")', None,
-                    "2026-11-26T12:00:00Z", None, None, "P-AB", "fr")
+    row = ExportRow(
+        1,
+        "question",
+        "pending",
+        None,
+        '=HYPERLINK("x")',
+        None,
+        "2026-11-26T12:00:00Z",
+        None,
+        None,
+        "P-AB",
+        "fr",
+    )
     out = io.StringIO()
     assert write_csv([row], out) == 1
     lines = out.getvalue().splitlines()
-    assert lines[0].split(",")[:7] == ["id", "kind", "status", "language", "text",
-                                        "translation", "submitted_at"]
+    assert lines[0].split(",")[:7] == [
+        "id",
+        "kind",
+        "status",
+        "language",
+        "text",
+        "translation",
+        "submitted_at",
+    ]
     assert list(COLUMNS[:7]) == lines[0].split(",")[:7]
     assert lines[1].startswith('1,question,pending,,"\'=HYPERLINK(""x"")",,2026-11-26T12:00:00Z')

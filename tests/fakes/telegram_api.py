@@ -48,12 +48,33 @@ CALLBACK_ANSWER_LIMIT = 200
 CALLBACK_DATA_LIMIT = 64
 
 _METHODS = (
-    "getMe", "getUpdates", "setWebhook", "deleteWebhook", "getWebhookInfo", "setMyCommands",
-    "deleteMyCommands", "getMyCommands", "setMyDescription", "getMyDescription",
-    "setMyShortDescription", "getMyShortDescription", "setMyName", "getMyName",
-    "setChatMenuButton", "getChatMenuButton", "sendMessage", "editMessageText",
-    "editMessageCaption", "editMessageReplyMarkup", "deleteMessage", "answerCallbackQuery",
-    "sendDocument", "sendPhoto", "sendChatAction", "getChat", "getChatMember",
+    "getMe",
+    "getUpdates",
+    "setWebhook",
+    "deleteWebhook",
+    "getWebhookInfo",
+    "setMyCommands",
+    "deleteMyCommands",
+    "getMyCommands",
+    "setMyDescription",
+    "getMyDescription",
+    "setMyShortDescription",
+    "getMyShortDescription",
+    "setMyName",
+    "getMyName",
+    "setChatMenuButton",
+    "getChatMenuButton",
+    "sendMessage",
+    "editMessageText",
+    "editMessageCaption",
+    "editMessageReplyMarkup",
+    "deleteMessage",
+    "answerCallbackQuery",
+    "sendDocument",
+    "sendPhoto",
+    "sendChatAction",
+    "getChat",
+    "getChatMember",
 )
 # Telegram method names are case-insensitive; Call.method uses the canonical spelling.
 _CANONICAL = {name.lower(): name for name in _METHODS}
@@ -61,43 +82,88 @@ _CANONICAL = {name.lower(): name for name in _METHODS}
 # Form bodies carry everything as strings: these hold JSON, integers or booleans.
 _NESTED_FIELDS = frozenset(
     {
-        "reply_markup", "allowed_updates", "reply_parameters", "link_preview_options", "entities",
-        "caption_entities", "commands", "scope", "menu_button",
+        "reply_markup",
+        "allowed_updates",
+        "reply_parameters",
+        "link_preview_options",
+        "entities",
+        "caption_entities",
+        "commands",
+        "scope",
+        "menu_button",
     }
 )
 _INT_FIELDS = frozenset(
     {
-        "message_id", "offset", "limit", "user_id", "reply_to_message_id", "cache_time",
-        "max_connections", "message_thread_id",
+        "message_id",
+        "offset",
+        "limit",
+        "user_id",
+        "reply_to_message_id",
+        "cache_time",
+        "max_connections",
+        "message_thread_id",
     }
 )
 _FLOAT_FIELDS = frozenset({"timeout"})
 _BOOL_FIELDS = frozenset(
     {
-        "disable_notification", "protect_content", "show_alert", "drop_pending_updates",
-        "allow_sending_without_reply", "disable_web_page_preview", "has_spoiler",
-        "disable_content_type_detection", "allow_paid_broadcast", "show_caption_above_media",
+        "disable_notification",
+        "protect_content",
+        "show_alert",
+        "drop_pending_updates",
+        "allow_sending_without_reply",
+        "disable_web_page_preview",
+        "has_spoiler",
+        "disable_content_type_detection",
+        "allow_paid_broadcast",
+        "show_caption_above_media",
     }
 )
 
 _CHAT_ACTIONS = frozenset(
     {
-        "typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",
-        "upload_document", "choose_sticker", "find_location", "record_video_note",
+        "typing",
+        "upload_photo",
+        "record_video",
+        "upload_video",
+        "record_voice",
+        "upload_voice",
+        "upload_document",
+        "choose_sticker",
+        "find_location",
+        "record_video_note",
         "upload_video_note",
     }
 )
 # Telegram's default when allowed_updates is an empty list: everything except these.
 _OPT_IN_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 _BUTTON_ACTIONS = (
-    "url", "callback_data", "web_app", "login_url", "switch_inline_query",
-    "switch_inline_query_current_chat", "switch_inline_query_chosen_chat", "copy_text",
-    "callback_game", "pay",
+    "url",
+    "callback_data",
+    "web_app",
+    "login_url",
+    "switch_inline_query",
+    "switch_inline_query_current_chat",
+    "switch_inline_query_chosen_chat",
+    "copy_text",
+    "callback_game",
+    "pay",
 )
 _KINDS = frozenset(
     {
-        "text", "sticker", "photo", "voice", "video", "document", "location", "contact",
-        "animation", "video_note", "audio", "poll",
+        "text",
+        "sticker",
+        "photo",
+        "voice",
+        "video",
+        "document",
+        "location",
+        "contact",
+        "animation",
+        "video_note",
+        "audio",
+        "poll",
     }
 )
 _BOT_COMMAND = re.compile(r"/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?")
@@ -114,11 +180,19 @@ _NGINX_PAGE = (
     "<center><h1>{code} {phrase}</h1></center>\r\n<hr><center>nginx/1.18.0</center>\r\n"
     "</body>\r\n</html>\r\n"
 )
-_PHRASES = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable",
-            504: "Gateway Time-out"}
-_FAULT_DESCRIPTIONS = {400: "Bad Request", 401: "Unauthorized",
-                       403: "Forbidden: bot was blocked by the user", 404: "Not Found",
-                       409: "Conflict"}
+_PHRASES = {
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Time-out",
+}
+_FAULT_DESCRIPTIONS = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden: bot was blocked by the user",
+    404: "Not Found",
+    409: "Conflict",
+}
 
 
 class ApiError(Exception):
@@ -226,14 +300,42 @@ def utf16_len(text: str) -> int:
 
 _SPACES = " \t\r\n\v\f"
 _HTML_TAGS = frozenset(
-    {"a", "b", "strong", "i", "em", "s", "strike", "del", "u", "ins", "tg-spoiler", "tg-emoji",
-     "span", "pre", "code", "blockquote"}
+    {
+        "a",
+        "b",
+        "strong",
+        "i",
+        "em",
+        "s",
+        "strike",
+        "del",
+        "u",
+        "ins",
+        "tg-spoiler",
+        "tg-emoji",
+        "span",
+        "pre",
+        "code",
+        "blockquote",
+    }
 )
 _ENTITY_TYPES = {
-    "b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "underline",
-    "ins": "underline", "s": "strikethrough", "strike": "strikethrough", "del": "strikethrough",
-    "tg-spoiler": "spoiler", "span": "spoiler", "code": "code", "pre": "pre",
-    "blockquote": "blockquote", "tg-emoji": "custom_emoji", "a": "text_link",
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "u": "underline",
+    "ins": "underline",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "tg-spoiler": "spoiler",
+    "span": "spoiler",
+    "code": "code",
+    "pre": "pre",
+    "blockquote": "blockquote",
+    "tg-emoji": "custom_emoji",
+    "a": "text_link",
 }
 _NAMED_REFS = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 
@@ -299,8 +401,10 @@ def parse_html(text: str, *, strict_ampersand: bool = True) -> tuple[str, list[J
                 i = decoded[1]
                 continue
             if strict_ampersand:
-                raise fail(f"Unsupported HTML entity at byte offset {at(i)}; \"&\" must be "
-                           "escaped as \"&amp;\"")
+                raise fail(
+                    f'Unsupported HTML entity at byte offset {at(i)}; "&" must be '
+                    'escaped as "&amp;"'
+                )
         if c != "<":
             out.append(c)
             offset += utf16_len(c)
@@ -322,12 +426,15 @@ def parse_html(text: str, *, strict_ampersand: bool = True) -> tuple[str, list[J
                 raise fail(f"Unclosed end tag at byte offset {at(begin)}")
             tag, argument, start, out_start, expandable = stack.pop()
             if end_name and end_name.lower() != tag:
-                raise fail(f'Unmatched end tag at byte offset {at(begin)}, expected "</{tag}>", '
-                           f'found "</{end_name}>"')
+                raise fail(
+                    f'Unmatched end tag at byte offset {at(begin)}, expected "</{tag}>", '
+                    f'found "</{end_name}>"'
+                )
             if tag == "tg-emoji" and not (argument.isdigit() and int(argument) > 0):
                 raise fail("Invalid custom emoji identifier specified")
-            entity = _make_entity(tag, argument, start, offset - start,
-                                  "".join(out[out_start:]), expandable, stack)
+            entity = _make_entity(
+                tag, argument, start, offset - start, "".join(out[out_start:]), expandable, stack
+            )
             if entity is not None:
                 entities.append(entity)
             i = j + 1
@@ -362,8 +469,10 @@ def parse_html(text: str, *, strict_ampersand: bool = True) -> tuple[str, list[J
                 if tag == "blockquote" and attribute == "expandable":
                     expandable = True
                     continue
-                raise fail("Expected equal sign in declaration of an attribute of the tag "
-                           f'"{tag}" at byte offset {at(begin)}')
+                raise fail(
+                    "Expected equal sign in declaration of an attribute of the tag "
+                    f'"{tag}" at byte offset {at(begin)}'
+                )
             j += 1
             while j < n and text[j] in _SPACES:
                 j += 1
@@ -737,56 +846,123 @@ class FakeTelegram:
             return content
         caption = caption if caption is not None else text
         if kind == "sticker":
-            content = {"sticker": {**self._file_ids(), "type": "regular", "width": 512,
-                                   "height": 512, "is_animated": False, "is_video": False,
-                                   "emoji": "\N{THUMBS UP SIGN}", "set_name": "TestStickers",
-                                   "file_size": 24_576}}
+            content = {
+                "sticker": {
+                    **self._file_ids(),
+                    "type": "regular",
+                    "width": 512,
+                    "height": 512,
+                    "is_animated": False,
+                    "is_video": False,
+                    "emoji": "\N{THUMBS UP SIGN}",
+                    "set_name": "TestStickers",
+                    "file_size": 24_576,
+                }
+            }
         elif kind == "photo":
-            content = {"photo": [
-                {**self._file_ids(), "width": 90, "height": 67, "file_size": 1_337},
-                {**self._file_ids(), "width": 1280, "height": 960, "file_size": 98_765},
-            ]}
+            content = {
+                "photo": [
+                    {**self._file_ids(), "width": 90, "height": 67, "file_size": 1_337},
+                    {**self._file_ids(), "width": 1280, "height": 960, "file_size": 98_765},
+                ]
+            }
         elif kind == "voice":
-            content = {"voice": {**self._file_ids(), "duration": 3, "mime_type": "audio/ogg",
-                                 "file_size": 12_345}}
+            content = {
+                "voice": {
+                    **self._file_ids(),
+                    "duration": 3,
+                    "mime_type": "audio/ogg",
+                    "file_size": 12_345,
+                }
+            }
         elif kind == "video":
-            content = {"video": {**self._file_ids(), "width": 1280, "height": 720, "duration": 7,
-                                 "mime_type": "video/mp4", "file_size": 654_321}}
+            content = {
+                "video": {
+                    **self._file_ids(),
+                    "width": 1280,
+                    "height": 720,
+                    "duration": 7,
+                    "mime_type": "video/mp4",
+                    "file_size": 654_321,
+                }
+            }
         elif kind == "document":
-            content = {"document": {**self._file_ids(), "file_name": "notes.pdf",
-                                    "mime_type": "application/pdf", "file_size": 54_321}}
+            content = {
+                "document": {
+                    **self._file_ids(),
+                    "file_name": "notes.pdf",
+                    "mime_type": "application/pdf",
+                    "file_size": 54_321,
+                }
+            }
         elif kind == "animation":
-            animation = {**self._file_ids(), "width": 320, "height": 240, "duration": 2,
-                         "file_name": "funny.mp4", "mime_type": "video/mp4", "file_size": 99_999}
+            animation = {
+                **self._file_ids(),
+                "width": 320,
+                "height": 240,
+                "duration": 2,
+                "file_name": "funny.mp4",
+                "mime_type": "video/mp4",
+                "file_size": 99_999,
+            }
             # Telegram still sends the legacy "document" field alongside an animation.
-            content = {"animation": animation, "document": {
-                k: animation[k]
-                for k in ("file_id", "file_unique_id", "file_name", "mime_type", "file_size")
-            }}
+            content = {
+                "animation": animation,
+                "document": {
+                    k: animation[k]
+                    for k in ("file_id", "file_unique_id", "file_name", "mime_type", "file_size")
+                },
+            }
         elif kind == "video_note":
-            content = {"video_note": {**self._file_ids(), "length": 240, "duration": 5,
-                                      "file_size": 77_777}}
+            content = {
+                "video_note": {
+                    **self._file_ids(),
+                    "length": 240,
+                    "duration": 5,
+                    "file_size": 77_777,
+                }
+            }
         elif kind == "audio":
-            content = {"audio": {**self._file_ids(), "duration": 180, "performer": "Test Band",
-                                 "title": "Test Song", "mime_type": "audio/mpeg",
-                                 "file_size": 2_345_678}}
+            content = {
+                "audio": {
+                    **self._file_ids(),
+                    "duration": 180,
+                    "performer": "Test Band",
+                    "title": "Test Song",
+                    "mime_type": "audio/mpeg",
+                    "file_size": 2_345_678,
+                }
+            }
         elif kind == "location":
             content = {"location": {"latitude": 52.520008, "longitude": 13.404954}}
         elif kind == "contact":
-            content = {"contact": {"phone_number": "+15555550123",
-                                   "first_name": sender["first_name"], "user_id": user_id}}
+            content = {
+                "contact": {
+                    "phone_number": "+15555550123",
+                    "first_name": sender["first_name"],
+                    "user_id": user_id,
+                }
+            }
             caption = None
         else:  # poll
             self._file_seq += 1
-            content = {"poll": {
-                "id": str(5_000_000_000_000_000_000 + self._file_seq),
-                "question": text or "Test poll?",
-                "options": [{"text": t, "voter_count": 0, "persistent_id": f"opt{k}"}
-                            for k, t in enumerate(("Yes", "No"))],
-                "total_voter_count": 0, "is_closed": False, "is_anonymous": True,
-                "type": "regular", "allows_multiple_answers": False,
-                "allows_revoting": False, "members_only": False,
-            }}
+            content = {
+                "poll": {
+                    "id": str(5_000_000_000_000_000_000 + self._file_seq),
+                    "question": text or "Test poll?",
+                    "options": [
+                        {"text": t, "voter_count": 0, "persistent_id": f"opt{k}"}
+                        for k, t in enumerate(("Yes", "No"))
+                    ],
+                    "total_voter_count": 0,
+                    "is_closed": False,
+                    "is_anonymous": True,
+                    "type": "regular",
+                    "allows_multiple_answers": False,
+                    "allows_revoting": False,
+                    "members_only": False,
+                }
+            }
             caption = None
         if caption is not None and kind not in ("sticker", "video_note", "location"):
             content["caption"] = caption
@@ -804,11 +980,15 @@ class FakeTelegram:
         chat_id = user_id if chat_id is None else chat_id
         sender = self._sender(user_id, language_code)
         original = self._user_messages.get((chat_id, message_id))
-        message: JSON = dict(original) if original else {
-            "message_id": message_id,
-            "chat": self._chat(chat_id),
-            "date": int(time.time()),
-        }
+        message: JSON = (
+            dict(original)
+            if original
+            else {
+                "message_id": message_id,
+                "chat": self._chat(chat_id),
+                "date": int(time.time()),
+            }
+        )
         message.pop("entities", None)
         message.update({"from": sender, "text": text, "edit_date": int(time.time())})
         match = _BOT_COMMAND.match(text)
@@ -836,13 +1016,19 @@ class FakeTelegram:
         self._callback_seq += 1
         query_id = str(self.bot_id * 10**9 + self._callback_seq)
         self._callbacks_issued.add(query_id)
-        self._enqueue({"callback_query": {
-            "id": query_id,
-            "from": self._sender(user_id, language_code),
-            "message": json.loads(json.dumps(sent.message)),  # a snapshot, like a real update
-            "chat_instance": str(-(abs(chat_id) * 2_654_435_761 % 10**18) - 1),
-            "data": data,
-        }})
+        self._enqueue(
+            {
+                "callback_query": {
+                    "id": query_id,
+                    "from": self._sender(user_id, language_code),
+                    "message": json.loads(
+                        json.dumps(sent.message)
+                    ),  # a snapshot, like a real update
+                    "chat_instance": str(-(abs(chat_id) * 2_654_435_761 % 10**18) - 1),
+                    "data": data,
+                }
+            }
+        )
         return query_id
 
     def push_raw_update(self, update: dict[str, Any]) -> int:
@@ -886,10 +1072,13 @@ class FakeTelegram:
     def describe(self, last: int = 10) -> str:
         """Short human summary of recent traffic, for assertion messages."""
         calls = ", ".join(f"{c.method}->{c.outcome}" for c in self.requests[-last:]) or "none"
-        sent = "; ".join(
-            f"[{m.chat_id}#{m.message_id}] {(m.current_text or '')[:60]!r}"
-            for m in self.sent[-last:]
-        ) or "none"
+        sent = (
+            "; ".join(
+                f"[{m.chat_id}#{m.message_id}] {(m.current_text or '')[:60]!r}"
+                for m in self.sent[-last:]
+            )
+            or "none"
+        )
         return f"last calls: {calls}\nlast sent: {sent}"
 
     async def wait_for(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
@@ -924,7 +1113,8 @@ class FakeTelegram:
     @staticmethod
     def _json(body: JSON, status: int = 200) -> web.Response:
         return web.Response(
-            text=json.dumps(body, ensure_ascii=False), status=status,
+            text=json.dumps(body, ensure_ascii=False),
+            status=status,
             content_type="application/json",
         )
 
@@ -978,16 +1168,21 @@ class FakeTelegram:
             return web.Response(status=499)  # never reaches anyone
         if fault.retry_after is not None:
             call.outcome = "injected:429"
-            return self._json(ApiError(
-                429, f"Too Many Requests: retry after {fault.retry_after}",
-                {"retry_after": fault.retry_after},
-            ).body(), 429)
+            return self._json(
+                ApiError(
+                    429,
+                    f"Too Many Requests: retry after {fault.retry_after}",
+                    {"retry_after": fault.retry_after},
+                ).body(),
+                429,
+            )
         call.outcome = f"injected:{fault.status}"
         if fault.status >= 500:
             phrase = _PHRASES.get(fault.status, "Error")
             return web.Response(
                 text=_NGINX_PAGE.format(code=fault.status, phrase=phrase),
-                status=fault.status, content_type="text/html",
+                status=fault.status,
+                content_type="text/html",
             )
         description = fault.description or _FAULT_DESCRIPTIONS.get(fault.status, "Error")
         return self._json(ApiError(fault.status, description).body(), fault.status)
@@ -1007,7 +1202,8 @@ class FakeTelegram:
                         raise _bad("JSON object expected")
                     raw.update(data)
             elif request.content_type in (
-                "application/x-www-form-urlencoded", "multipart/form-data"
+                "application/x-www-form-urlencoded",
+                "multipart/form-data",
             ):
                 form = await request.post()
                 for name, value in form.items():
@@ -1055,13 +1251,19 @@ class FakeTelegram:
     # ---------------------------------------------------------------- shared helpers
 
     def bot_user(self) -> dict[str, Any]:
-        return {"id": self.bot_id, "is_bot": True, "first_name": "Town Hall",
-                "username": self.bot_username}
+        return {
+            "id": self.bot_id,
+            "is_bot": True,
+            "first_name": "Town Hall",
+            "username": self.bot_username,
+        }
 
     def _file_ids(self) -> JSON:
         self._file_seq += 1
-        return {"file_id": f"BQACAgIAAxkBAAI{self._file_seq:08X}fakefileid",
-                "file_unique_id": f"AgAD{self._file_seq:08X}"}
+        return {
+            "file_id": f"BQACAgIAAxkBAAI{self._file_seq:08X}fakefileid",
+            "file_unique_id": f"AgAD{self._file_seq:08X}",
+        }
 
     def _next_message_id(self, chat_id: int) -> int:
         # One sequence per chat, shared by the user's and the bot's messages.
@@ -1082,8 +1284,12 @@ class FakeTelegram:
                 if name not in self._usernames:
                     chat_id = -1_001_000_000_000 - len(self._usernames)
                     self._usernames[name] = chat_id
-                    self._chats[chat_id] = {"id": chat_id, "type": "channel",
-                                            "title": value[1:], "username": value[1:]}
+                    self._chats[chat_id] = {
+                        "id": chat_id,
+                        "type": "channel",
+                        "title": value[1:],
+                        "username": value[1:],
+                    }
                 return self._usernames[name]
         raise _bad("chat not found")
 
@@ -1092,8 +1298,11 @@ class FakeTelegram:
             return dict(self._chats[chat_id])
         if chat_id > 0:
             user = self._users.get(chat_id, {})
-            chat: JSON = {"id": chat_id, "type": "private",
-                          "first_name": user.get("first_name", "Test")}
+            chat: JSON = {
+                "id": chat_id,
+                "type": "private",
+                "first_name": user.get("first_name", "Test"),
+            }
             if "username" in user:
                 chat["username"] = user["username"]
             return chat
@@ -1136,21 +1345,28 @@ class FakeTelegram:
         if "inline_keyboard" in markup:
             rows = markup["inline_keyboard"]
             if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
-                raise _bad("can't parse inline keyboard button: InlineKeyboardMarkup must be an "
-                           "Array of Arrays")
+                raise _bad(
+                    "can't parse inline keyboard button: InlineKeyboardMarkup must be an "
+                    "Array of Arrays"
+                )
             for button in (b for row in rows for b in row):
                 if not isinstance(button, dict):
-                    raise _bad("can't parse inline keyboard button: InlineKeyboardButton must be "
-                               "an Object")
+                    raise _bad(
+                        "can't parse inline keyboard button: InlineKeyboardButton must be "
+                        "an Object"
+                    )
                 if not isinstance(button.get("text"), str):
-                    raise _bad('can\'t parse inline keyboard button: Field "text" must be of '
-                               "type String")
+                    raise _bad(
+                        'can\'t parse inline keyboard button: Field "text" must be of type String'
+                    )
                 actions = [a for a in _BUTTON_ACTIONS if a in button]
                 if not actions:
                     raise _bad("text buttons are unallowed in the inline keyboard")
                 if len(actions) > 1:
-                    raise _bad("can't parse inline keyboard button: exactly one of the optional "
-                               f"fields must be used, got {', '.join(actions)}")
+                    raise _bad(
+                        "can't parse inline keyboard button: exactly one of the optional "
+                        f"fields must be used, got {', '.join(actions)}"
+                    )
                 if "callback_data" in button:
                     data = button["callback_data"]
                     size = len(data.encode()) if isinstance(data, str) else 0
@@ -1158,8 +1374,10 @@ class FakeTelegram:
                         raise _bad("BUTTON_DATA_INVALID")
                 if "url" in button:
                     url = button["url"]
-                    if not isinstance(url, str) or not re.fullmatch(r"\S+", url) or (
-                        "://" in url and not re.match(r"(https?|tg)://", url, re.IGNORECASE)
+                    if (
+                        not isinstance(url, str)
+                        or not re.fullmatch(r"\S+", url)
+                        or ("://" in url and not re.match(r"(https?|tg)://", url, re.IGNORECASE))
                     ):
                         raise _bad("BUTTON_URL_INVALID")
             return markup
@@ -1168,8 +1386,10 @@ class FakeTelegram:
             if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
                 raise _bad("can't parse reply keyboard markup JSON object")
             for button in (b for row in rows for b in row):
-                text = button if isinstance(button, str) else (
-                    button.get("text") if isinstance(button, dict) else None
+                text = (
+                    button
+                    if isinstance(button, str)
+                    else (button.get("text") if isinstance(button, dict) else None)
                 )
                 if not isinstance(text, str) or not text:
                     raise _bad("keyboard button text is empty")
@@ -1254,9 +1474,16 @@ class FakeTelegram:
         if markup is not None and "inline_keyboard" in markup:
             message["reply_markup"] = markup  # only inline keyboards are part of a Message
         sent = SentMessage(
-            chat_id=chat_id, message_id=message["message_id"], text=raw_text,
-            parse_mode=call.params.get("parse_mode"), reply_markup=markup, method=call.method,
-            params=call.params, at=time.monotonic(), document=document, message=message,
+            chat_id=chat_id,
+            message_id=message["message_id"],
+            text=raw_text,
+            parse_mode=call.params.get("parse_mode"),
+            reply_markup=markup,
+            method=call.method,
+            params=call.params,
+            at=time.monotonic(),
+            document=document,
+            message=message,
         )
         self.sent.append(sent)
         self._bot_messages[(chat_id, sent.message_id)] = sent
@@ -1277,15 +1504,23 @@ class FakeTelegram:
     # ---------------------------------------------------------------- method handlers
 
     async def _get_me(self, call: Call, p: JSON) -> JSON:
-        return {**self.bot_user(), "can_join_groups": True, "can_read_all_group_messages": False,
-                "supports_inline_queries": False, "can_connect_to_business": False,
-                "has_main_web_app": False}
+        return {
+            **self.bot_user(),
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+            "can_connect_to_business": False,
+            "has_main_web_app": False,
+        }
 
     async def _get_updates(self, call: Call, p: JSON) -> list[JSON]:
         token = call.token
         if self.webhook_url:
-            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
-                                "use deleteWebhook to delete the webhook first")
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
         generation = self._poll_generation.get(token, 0) + 1
         self._poll_generation[token] = generation
         self._wake()  # an older waiting poll sees it was superseded and answers 409
@@ -1344,8 +1579,11 @@ class FakeTelegram:
         return True
 
     async def _get_webhook_info(self, call: Call, p: JSON) -> JSON:
-        info: JSON = {"url": self.webhook_url, "has_custom_certificate": False,
-                      "pending_update_count": len(self._updates)}
+        info: JSON = {
+            "url": self.webhook_url,
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._updates),
+        }
         if self.webhook_url:
             info["max_connections"] = 40
         return info
@@ -1370,8 +1608,11 @@ class FakeTelegram:
             if not re.fullmatch(r"[a-z0-9_]{1,32}", str(item.get("command", ""))):
                 raise _bad("BOT_COMMAND_INVALID")
             if not 1 <= len(str(item.get("description", "")).strip()) <= 256:
-                raise _bad("command description is empty" if not item.get("description")
-                           else "command description is too long")
+                raise _bad(
+                    "command description is empty"
+                    if not item.get("description")
+                    else "command description is too long"
+                )
         key = (self._scope_key(p.get("scope")), p.get("language_code") or "")
         self.bot_settings["commands"][key] = [
             {"command": c["command"], "description": c["description"]} for c in commands
@@ -1413,8 +1654,11 @@ class FakeTelegram:
         chat = p.get("chat_id")
         chat_id = None if chat in (None, "") else self._resolve_chat(chat)
         button = p.get("menu_button") or {"type": "default"}
-        if not isinstance(button, dict) or button.get("type") not in ("default", "commands",
-                                                                      "web_app"):
+        if not isinstance(button, dict) or button.get("type") not in (
+            "default",
+            "commands",
+            "web_app",
+        ):
             raise _bad("can't parse menu button JSON object")
         self.bot_settings["menu_button"][chat_id] = button
         return True
@@ -1428,8 +1672,9 @@ class FakeTelegram:
     async def _send_message(self, call: Call, p: JSON) -> JSON:
         chat_id = self._resolve_chat(p.get("chat_id"))
         text = p.get("text")
-        visible, entities = self._render(text, p.get("parse_mode"), limit=MESSAGE_LIMIT,
-                                         caption=False)
+        visible, entities = self._render(
+            text, p.get("parse_mode"), limit=MESSAGE_LIMIT, caption=False
+        )
         markup = self._check_markup(p.get("reply_markup"))
         reply_to = self._reply_target(chat_id, p)
         self._check_recipient(chat_id)
@@ -1439,8 +1684,9 @@ class FakeTelegram:
             content["entities"] = entities
         if isinstance(p.get("link_preview_options"), dict):
             content["link_preview_options"] = p["link_preview_options"]
-        return self._deliver(call, chat_id, content, raw_text=str(text), markup=markup,
-                             reply_to=reply_to)
+        return self._deliver(
+            call, chat_id, content, raw_text=str(text), markup=markup, reply_to=reply_to
+        )
 
     async def _send_file(self, call: Call, p: JSON, field_name: str) -> JSON:
         chat_id = self._resolve_chat(p.get("chat_id"))
@@ -1448,8 +1694,9 @@ class FakeTelegram:
         if media is None or media == "":
             raise _bad(f"there is no {field_name} in the request")
         caption = p.get("caption")
-        visible, entities = self._render(caption, p.get("parse_mode"), limit=CAPTION_LIMIT,
-                                         caption=True)
+        visible, entities = self._render(
+            caption, p.get("parse_mode"), limit=CAPTION_LIMIT, caption=True
+        )
         markup = self._check_markup(p.get("reply_markup"))
         reply_to = self._reply_target(chat_id, p)
         document: tuple[str, bytes] | None = None
@@ -1469,20 +1716,39 @@ class FakeTelegram:
         self._check_recipient(chat_id)
         self._check_rate(chat_id)
         if field_name == "photo":
-            content: JSON = {"photo": [
-                {**self._file_ids(), "width": 90, "height": 90, "file_size": max(size // 20, 1)},
-                {**self._file_ids(), "width": 800, "height": 800, "file_size": max(size, 1)},
-            ]}
+            content: JSON = {
+                "photo": [
+                    {
+                        **self._file_ids(),
+                        "width": 90,
+                        "height": 90,
+                        "file_size": max(size // 20, 1),
+                    },
+                    {**self._file_ids(), "width": 800, "height": 800, "file_size": max(size, 1)},
+                ]
+            }
         else:
-            content = {"document": {**self._file_ids(), "file_name": filename,
-                                    "mime_type": mime, "file_size": size}}
+            content = {
+                "document": {
+                    **self._file_ids(),
+                    "file_name": filename,
+                    "mime_type": mime,
+                    "file_size": size,
+                }
+            }
         if visible:
             content["caption"] = visible
             if entities:
                 content["caption_entities"] = entities
-        return self._deliver(call, chat_id, content,
-                             raw_text=None if caption is None else str(caption), markup=markup,
-                             reply_to=reply_to, document=document)
+        return self._deliver(
+            call,
+            chat_id,
+            content,
+            raw_text=None if caption is None else str(caption),
+            markup=markup,
+            reply_to=reply_to,
+            document=document,
+        )
 
     async def _send_document(self, call: Call, p: JSON) -> JSON:
         return await self._send_file(call, p, "document")
@@ -1492,8 +1758,9 @@ class FakeTelegram:
 
     async def _edit_message_text(self, call: Call, p: JSON) -> JSON | bool:
         text = p.get("text")
-        visible, entities = self._render(text, p.get("parse_mode"), limit=MESSAGE_LIMIT,
-                                         caption=False)
+        visible, entities = self._render(
+            text, p.get("parse_mode"), limit=MESSAGE_LIMIT, caption=False
+        )
         markup = self._check_markup(p.get("reply_markup"))
         if p.get("inline_message_id"):
             return True  # inline messages are not tracked; Telegram answers True for them
@@ -1504,16 +1771,18 @@ class FakeTelegram:
 
     async def _edit_message_caption(self, call: Call, p: JSON) -> JSON | bool:
         caption = p.get("caption")
-        visible, entities = self._render(caption, p.get("parse_mode"), limit=CAPTION_LIMIT,
-                                         caption=True)
+        visible, entities = self._render(
+            caption, p.get("parse_mode"), limit=CAPTION_LIMIT, caption=True
+        )
         markup = self._check_markup(p.get("reply_markup"))
         if p.get("inline_message_id"):
             return True
         sent = self._find_own_message(p, "edit")
         if "text" in sent.message:
             raise _bad("there is no caption in the message to edit")
-        return self._apply_edit(sent, "caption", visible, entities, markup,
-                                "" if caption is None else str(caption))
+        return self._apply_edit(
+            sent, "caption", visible, entities, markup, "" if caption is None else str(caption)
+        )
 
     def _apply_edit(
         self,
@@ -1533,8 +1802,7 @@ class FakeTelegram:
             and message.get("reply_markup") == markup
         ):
             raise _bad(_NOT_MODIFIED)
-        updated = {k: v for k, v in message.items()
-                   if k not in (key, entity_key, "reply_markup")}
+        updated = {k: v for k, v in message.items() if k not in (key, entity_key, "reply_markup")}
         if visible:
             updated[key] = visible
         if entities:
@@ -1596,10 +1864,19 @@ class FakeTelegram:
 
     async def _get_chat(self, call: Call, p: JSON) -> JSON:
         chat = self._chat(self._resolve_chat(p.get("chat_id")))
-        gifts = {"unlimited_gifts": False, "limited_gifts": False, "unique_gifts": False,
-                 "premium_subscription": False, "gifts_from_channels": False}
-        return {**chat, "accent_color_id": 0, "max_reaction_count": 11,
-                "accepted_gift_types": gifts}
+        gifts = {
+            "unlimited_gifts": False,
+            "limited_gifts": False,
+            "unique_gifts": False,
+            "premium_subscription": False,
+            "gifts_from_channels": False,
+        }
+        return {
+            **chat,
+            "accent_color_id": 0,
+            "max_reaction_count": 11,
+            "accepted_gift_types": gifts,
+        }
 
     async def _get_chat_member(self, call: Call, p: JSON) -> JSON:
         self._resolve_chat(p.get("chat_id"))
@@ -1608,14 +1885,28 @@ class FakeTelegram:
             raise _bad("invalid user_id specified")
         if user_id == self.bot_id:
             rights = dict.fromkeys(
-                ("can_manage_chat", "can_delete_messages", "can_manage_video_chats",
-                 "can_restrict_members", "can_change_info", "can_invite_users",
-                 "can_pin_messages", "can_post_stories", "can_edit_stories",
-                 "can_delete_stories"),
+                (
+                    "can_manage_chat",
+                    "can_delete_messages",
+                    "can_manage_video_chats",
+                    "can_restrict_members",
+                    "can_change_info",
+                    "can_invite_users",
+                    "can_pin_messages",
+                    "can_post_stories",
+                    "can_edit_stories",
+                    "can_delete_stories",
+                ),
                 True,
             )
-            return {"status": "administrator", "user": self.bot_user(), "can_be_edited": False,
-                    "is_anonymous": False, "can_promote_members": False, **rights}
+            return {
+                "status": "administrator",
+                "user": self.bot_user(),
+                "can_be_edited": False,
+                "is_anonymous": False,
+                "can_promote_members": False,
+                **rights,
+            }
         user = self._users.get(user_id, {"id": user_id, "is_bot": False, "first_name": "Test"})
         return {"status": "member", "user": dict(user)}
 
@@ -1641,13 +1932,22 @@ class FakeTelegram:
                 self.latency = float(body["latency"])
                 result = True
             elif action == "sent":
-                result = [{"chat_id": m.chat_id, "message_id": m.message_id, "text": m.text,
-                           "current_text": m.current_text, "method": m.method,
-                           "reply_markup": m.reply_markup, "deleted": m.deleted}
-                          for m in self.sent]
+                result = [
+                    {
+                        "chat_id": m.chat_id,
+                        "message_id": m.message_id,
+                        "text": m.text,
+                        "current_text": m.current_text,
+                        "method": m.method,
+                        "reply_markup": m.reply_markup,
+                        "deleted": m.deleted,
+                    }
+                    for m in self.sent
+                ]
             elif action == "requests":
-                result = [{"method": c.method, "outcome": c.outcome, "at": c.at}
-                          for c in self.requests]
+                result = [
+                    {"method": c.method, "outcome": c.outcome, "at": c.at} for c in self.requests
+                ]
             else:
                 return self._json({"ok": False, "description": f"unknown action {action}"}, 404)
         except (KeyError, TypeError, ValueError) as exc:
@@ -1684,8 +1984,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Fake Telegram Bot API server")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--latency", type=float, default=0.0)
-    parser.add_argument("--control-port-file", default=None,
-                        help="write the bound port here (control API lives at /_fake/<action>)")
+    parser.add_argument(
+        "--control-port-file",
+        default=None,
+        help="write the bound port here (control API lives at /_fake/<action>)",
+    )
     args = parser.parse_args(argv)
     asyncio.run(_serve(args.port, args.latency, args.control_port_file))
 
