@@ -50,10 +50,12 @@ async def run_polling(settings: Settings, stop: asyncio.Event | None = None) -> 
 
 async def _serve(application: TownHallApplication, repo: Repository, stop: asyncio.Event) -> None:
     services = application.services
-    requeued = await repo.requeue_interrupted()
-    if requeued:
+    uncertain = await repo.requeue_interrupted()
+    if uncertain:
         _log.warning(
-            "%d messages were being sent when the bot last stopped; sending them again", requeued
+            "%d message(s) were on the wire when the bot last stopped; sending them again"
+            " (their recipients may see them twice)",
+            uncertain,
         )
     # A webhook left set would make every getUpdates fail with 409.
     await application.bot.delete_webhook(drop_pending_updates=False)

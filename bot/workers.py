@@ -167,6 +167,7 @@ class OutboxSender:
     async def _deliver(self, item: OutboxItem) -> None:
         await self._respect_group_limit(item.chat_id)
         await self._limiter.acquire()
+        await self._repo.mark_sending(item.id)
         try:
             result = await getattr(self._bot, item.method)(**_to_api_objects(item.params))
         except RetryAfter as error:

@@ -373,16 +373,15 @@ class Repository:
     async def claim_due_messages(self, now: float, limit: int) -> list[OutboxItem]:
         """Take up to `limit` due messages, at most one per chat (the chat's oldest open one).
 
-        Claimed rows are marked 'sending' before any request goes out, so after a crash the
-        rows whose delivery is uncertain are known (see `requeue_interrupted`). One statement,
-        so it is atomic without an explicit transaction.
+        One statement, so it is atomic without an explicit transaction. The sender marks each
+        one 'sending' (`mark_sending`) just before its request goes out.
         """
         rows = await self.db.fetchall(
-            "UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id IN ("
+            "UPDATE outbox SET state = 'claimed', attempts = attempts + 1 WHERE id IN ("
             " SELECT o.id FROM outbox AS o"
             " WHERE o.state = 'queued' AND o.next_attempt_at <= ?"
             " AND NOT EXISTS (SELECT 1 FROM outbox AS p WHERE p.chat_id = o.chat_id"
-            "   AND p.id < o.id AND p.state IN ('queued', 'sending'))"
+            "   AND p.id < o.id AND p.state IN ('queued', 'claimed', 'sending'))"
             " ORDER BY o.next_attempt_at, o.id LIMIT ?)"
             " RETURNING id, chat_id, method, payload, attempts",
             (now, limit),
@@ -399,6 +398,10 @@ class Repository:
             "SELECT min(next_attempt_at) AS due FROM outbox WHERE state = 'queued'"
         )
         return float(row["due"]) if row and row["due"] is not None else None
+
+    async def mark_sending(self, outbox_id: int) -> None:
+        """Committed before the request starts: after a crash, exactly these are uncertain."""
+        await self.db.fetchall("UPDATE outbox SET state = 'sending' WHERE id = ?", (outbox_id,))
 
     async def mark_sent(self, outbox_id: int, message_id: int | None, now: datetime) -> None:
         await self.db.fetchall(
@@ -420,16 +423,22 @@ class Repository:
         )
 
     async def requeue_interrupted(self) -> int:
-        """Rows left 'sending' by a crash go back to the queue (at-least-once delivery).
+        """Rows a crash left claimed or on the wire go back to the queue (at-least-once).
 
-        Telegram has no idempotency key: a request that was on the wire when the process died
-        may or may not have been delivered. Re-sending risks a duplicate; not re-sending risks
-        a participant who is never answered. We choose the duplicate.
+        Returns how many were on the wire ('sending'). Telegram has no idempotency key: such a
+        request may or may not have been delivered. Re-sending risks a duplicate; not
+        re-sending risks a participant who is never answered. We choose the duplicate.
+        Claimed rows whose request never started are simply sent, without any doubt.
         """
-        rows = await self.db.fetchall(
-            "UPDATE outbox SET state = 'queued' WHERE state = 'sending' RETURNING id"
-        )
-        return len(rows)
+        async with self.db.transaction() as conn:
+            rows = await conn.execute_fetchall(
+                "SELECT count(*) FROM outbox WHERE state = 'sending'"
+            )
+            on_the_wire = int(next(iter(rows))[0])
+            await conn.execute_fetchall(
+                "UPDATE outbox SET state = 'queued' WHERE state IN ('claimed', 'sending')"
+            )
+        return on_the_wire
 
     async def outbox_counts(self) -> dict[OutboxState, int]:
         rows = await self.db.fetchall("SELECT state, count(*) AS n FROM outbox GROUP BY state")

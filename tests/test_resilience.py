@@ -7,6 +7,8 @@ import re
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import TOKEN, bot_env, running_bot
 from tests.fakes.telegram_api import FakeTelegram, Storm
 from tests.process import BotProcess, db_rows
@@ -80,8 +82,9 @@ async def test_storm_of_429_and_502_delivers_every_confirmation(tmp_path: Path) 
             assert states == [("sent", 40)]
 
 
+@pytest.mark.parametrize("kill_after", [1, 60], ids=["during-intake", "during-sending"])
 async def test_sigkill_mid_burst_then_restart_loses_nothing(
-    fake: FakeTelegram, tmp_path: Path
+    fake: FakeTelegram, tmp_path: Path, kill_after: int
 ) -> None:
     db = tmp_path / "townhall.db"
     env = bot_env(fake, db, TOWNHALL_SEND_RATE="100")
@@ -90,7 +93,7 @@ async def test_sigkill_mid_burst_then_restart_loses_nothing(
     await first.start()
     await fake.wait_for(lambda: fake.active_polls > 0, timeout=20)
     users = push_burst(fake, 5000, 300)
-    await fake.wait_for(lambda: len(fake.sent) >= 60, timeout=30)
+    await fake.wait_for(lambda: len(fake.sent) >= kill_after, timeout=30)
     first.kill()
     assert await first.wait() != 0
     delivered_before = len(fake.sent)
