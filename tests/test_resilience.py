@@ -40,14 +40,20 @@ def assert_each_stored_once(db: Path, users: list[int]) -> dict[int, int]:
     return by_user
 
 
+async def assert_everyone_confirmed_once(
+    fake: FakeTelegram, db: Path, users: list[int], timeout: float
+) -> None:
+    await fake.wait_for(lambda: all(fake.messages_to(u) for u in users), timeout=timeout)
+    await asyncio.sleep(0.3)  # a second confirmation, if there were one, would arrive now
+    by_user = assert_each_stored_once(db, users)
+    for user in users:
+        assert confirmations(fake, user) == [by_user[user]]
+
+
 async def test_burst_of_300_participants(fake: FakeTelegram, tmp_path: Path) -> None:
     async with running_bot(fake, tmp_path) as bot:
         users = push_burst(fake, 1000, 300)
-        await fake.wait_for(lambda: all(fake.messages_to(u) for u in users), timeout=60)
-        await asyncio.sleep(0.3)
-        by_user = assert_each_stored_once(bot.settings.db_path, users)
-        for user in users:
-            assert confirmations(fake, user) == [by_user[user]]
+        await assert_everyone_confirmed_once(fake, bot.settings.db_path, users, timeout=60)
 
 
 async def test_default_pace_stays_inside_telegrams_limits(tmp_path: Path) -> None:
@@ -69,11 +75,7 @@ async def test_storm_of_429_and_502_delivers_every_confirmation(tmp_path: Path) 
         )
         async with running_bot(fake, tmp_path) as bot:
             users = push_burst(fake, 4000, 40)
-            await fake.wait_for(lambda: all(fake.messages_to(u) for u in users), timeout=90)
-            await asyncio.sleep(0.5)
-            by_user = assert_each_stored_once(bot.settings.db_path, users)
-            for user in users:
-                assert confirmations(fake, user) == [by_user[user]]
+            await assert_everyone_confirmed_once(fake, bot.settings.db_path, users, timeout=90)
             outcomes = [c.outcome for c in fake.calls("sendMessage")]
             assert any("429" in o for o in outcomes) and any("502" in o for o in outcomes)
             states = db_rows(
@@ -140,3 +142,18 @@ async def test_sigterm_finishes_in_flight_work_and_exits_zero(
     assert all(len(fake.messages_to(u)) == 1 for u in users)
     log = proc.log_text() + again.log_text()
     assert TOKEN not in log and TOKEN.split(":")[1] not in log
+
+
+async def test_blocked_participant_does_not_hold_up_others(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
+    fake.blocked_users.add(7001)
+    async with running_bot(fake, tmp_path) as bot:
+        fake.push_message(7001, "A question from someone who then blocked the bot")
+        fake.push_message(7002, "A question from someone still listening")
+        await fake.wait_for_messages(7002, 1)
+        await fake.wait_for(
+            lambda: bot.query("SELECT state FROM outbox WHERE chat_id = 7001")[0][0] == "failed"
+        )
+        assert len(bot.submissions()) == 2  # the question itself is kept
+        assert fake.messages_to(7001) == []
