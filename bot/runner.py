@@ -59,7 +59,7 @@ async def _serve(application: TownHallApplication, repo: Repository, stop: async
         )
     # A webhook left set would make every getUpdates fail with 409.
     await application.bot.delete_webhook(drop_pending_updates=False)
-    sender_task = asyncio.create_task(services.sender.run())
+    services.sender.start()
     poller = DurablePoller(application, repo, raw_request=services.updates_request)
     await poller.replay()
     _log.info("townhall-bot is running as @%s", application.bot.username)
@@ -70,7 +70,6 @@ async def _serve(application: TownHallApplication, repo: Repository, stop: async
         if not await poller.drain(DRAIN_TIMEOUT_S):
             _log.warning("some updates were cut short; they will be replayed at the next start")
         await services.sender.stop(SENDER_STOP_TIMEOUT_S)
-        await sender_task
         _log.info("stopped after handling %d updates", poller.processed)
 
 

@@ -54,13 +54,14 @@ def retry_after_seconds(error: RetryAfter) -> float:
 
 
 class RateLimiter:
-    """A token bucket for the overall rate, with a pause switch for 429 answers."""
+    """Permits to start requests at `rate` per second, with a pause switch for 429 answers."""
 
     def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
         self._rate = rate
-        # No stored burst: Telegram counts over a rolling second, and a bucket that lets a
-        # full second's worth out at once would allow twice the rate in some windows.
-        self._capacity = 1.0
+        # A stored burst of 1/20 s worth at most: Telegram counts over a rolling second, and a
+        # bucket that let a full second's worth out at once would double the rate in some
+        # windows. At 25/s that is one message; when the pace is lifted, batches.
+        self._capacity = max(1.0, rate / 20)
         self._tokens = self._capacity
         self._clock = clock
         self._stamp = clock()
@@ -70,7 +71,8 @@ class RateLimiter:
     def pause(self, seconds: float) -> None:
         self._paused_until = max(self._paused_until, self._clock() + seconds)
 
-    async def acquire(self) -> None:
+    async def take(self, most: int) -> int:
+        """Wait for at least one permit; return how many (up to `most`) were taken."""
         async with self._lock:  # first come, first served
             while True:
                 now = self._clock()
@@ -80,9 +82,13 @@ class RateLimiter:
                 self._tokens = min(self._capacity, self._tokens + (now - self._stamp) * self._rate)
                 self._stamp = now
                 if self._tokens >= 1:
-                    self._tokens -= 1
-                    return
+                    taken = min(most, int(self._tokens))
+                    self._tokens -= taken
+                    return taken
                 await asyncio.sleep((1 - self._tokens) / self._rate)
+
+    def give_back(self, unused: int) -> None:
+        self._tokens = min(self._capacity, self._tokens + unused)
 
 
 def _to_api_objects(params: dict[str, Any]) -> dict[str, Any]:
@@ -96,7 +102,11 @@ def _to_api_objects(params: dict[str, Any]) -> dict[str, Any]:
 
 
 class OutboxSender:
-    """Claims due outbox rows and delivers them; one row per chat at a time keeps order."""
+    """Claims due outbox rows and delivers them; one row per chat at a time keeps order.
+
+    A row is claimed only when a rate permit for it is in hand, and its request starts at
+    once: so the rows marked 'sending' are exactly the requests on the wire.
+    """
 
     def __init__(
         self,
@@ -112,7 +122,7 @@ class OutboxSender:
         self._concurrency = concurrency
         self._clock = wall_clock
         self._wake = asyncio.Event()
-        self._stopping = False
+        self._loop_task: asyncio.Task[None] | None = None
         self._in_flight: set[asyncio.Task[None]] = set()
         self._group_next: dict[int, float] = {}
 
@@ -120,23 +130,44 @@ class OutboxSender:
         """Called after something was queued: deliver it now rather than at the next tick."""
         self._wake.set()
 
-    async def run(self) -> None:
-        while not self._stopping:
+    def start(self) -> None:
+        self._loop_task = asyncio.create_task(self._run())
+
+    async def stop(self, timeout: float) -> None:
+        """Stop claiming; let requests already on the wire finish (their rows stay consistent)."""
+        if self._loop_task is not None:
+            self._loop_task.cancel()  # a claim cut short leaves rows 'claimed': requeued at start
+            await asyncio.gather(self._loop_task, return_exceptions=True)
+        if self._in_flight:
+            _, pending = await asyncio.wait(self._in_flight, timeout=timeout)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending)
+
+    async def _run(self) -> None:
+        while True:
             # Cleared before claiming: a wake() during the claim is not lost.
             self._wake.clear()
             free = self._concurrency - len(self._in_flight)
-            items = await self._repo.claim_due_messages(self._clock(), free) if free > 0 else []
+            if free <= 0:
+                await self._sleep(IDLE_POLL_S)  # the end of a delivery wakes us
+                continue
+            permits = await self._limiter.take(free)
+            items = await self._repo.claim_due_messages(
+                self._clock(), permits, exclude_chats=self._groups_waiting()
+            )
+            self._limiter.give_back(permits - len(items))
             for item in items:
                 task = asyncio.create_task(self._deliver(item))
                 self._in_flight.add(task)
                 task.add_done_callback(self._finished)
-            if free > 0 and len(items) == free:
-                continue  # more may be due; the next pass waits if every slot is busy
-            # With deliveries in flight, their ends wake us; only an idle sender needs to
-            # know when the next retry falls due.
-            timeout = IDLE_POLL_S if self._in_flight else await self._idle_timeout()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout)
+            if len(items) < permits:  # nothing more is due now
+                await self._sleep(await self._idle_timeout())
+
+    async def _sleep(self, timeout: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout)
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._in_flight.discard(task)
@@ -145,29 +176,29 @@ class OutboxSender:
             _log.error("outbox delivery crashed", exc_info=error)
 
     async def _idle_timeout(self) -> float:
+        # With deliveries in flight, their ends wake us; an idle sender needs to know when
+        # the next retry, or the next slot of a group, falls due.
+        timeout = IDLE_POLL_S
+        if self._group_next:
+            timeout = min(timeout, max(0.0, min(self._group_next.values()) - time.monotonic()))
+        if self._in_flight:
+            return timeout
         due = await self._repo.next_due_at()
         now = self._clock()
-        if due is None or due <= now:
-            # Nothing queued, or only messages waiting behind one in flight in their chat:
-            # the end of that delivery wakes us.
-            return IDLE_POLL_S
-        return min(IDLE_POLL_S, due - now)
+        if due is not None and due > now:
+            timeout = min(timeout, due - now)
+        return timeout
 
-    async def stop(self, timeout: float) -> None:
-        """Stop claiming; let requests already on the wire finish (their rows stay consistent)."""
-        self._stopping = True
-        self._wake.set()
-        if self._in_flight:
-            _, pending = await asyncio.wait(self._in_flight, timeout=timeout)
-            for task in pending:
-                task.cancel()
-            if pending:
-                await asyncio.wait(pending)
+    def _groups_waiting(self) -> list[int]:
+        """Groups that had a message less than GROUP_INTERVAL_S ago (20 a minute per group)."""
+        now = time.monotonic()
+        for chat_id in [c for c, at in self._group_next.items() if at <= now]:
+            del self._group_next[chat_id]
+        return list(self._group_next)
 
     async def _deliver(self, item: OutboxItem) -> None:
-        await self._respect_group_limit(item.chat_id)
-        await self._limiter.acquire()
-        await self._repo.mark_sending(item.id)
+        if item.chat_id < 0:  # groups; private chats tolerate short bursts
+            self._group_next[item.chat_id] = time.monotonic() + GROUP_INTERVAL_S
         try:
             result = await getattr(self._bot, item.method)(**_to_api_objects(item.params))
         except RetryAfter as error:
@@ -193,12 +224,3 @@ class OutboxSender:
         else:
             message_id = result.message_id if isinstance(result, Message) else None
             await self._repo.mark_sent(item.id, message_id, datetime.now(UTC))
-
-    async def _respect_group_limit(self, chat_id: int) -> None:
-        if chat_id >= 0:  # private chats: Telegram tolerates short bursts
-            return
-        now = time.monotonic()
-        slot = max(now, self._group_next.get(chat_id, 0.0))
-        self._group_next[chat_id] = slot + GROUP_INTERVAL_S
-        if slot > now:
-            await asyncio.sleep(slot - now)

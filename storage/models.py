@@ -24,7 +24,6 @@ class Status(StrEnum):
 
 class OutboxState(StrEnum):
     QUEUED = "queued"
-    CLAIMED = "claimed"  # taken by the sender, request not started
     SENDING = "sending"  # request on the wire: delivered or not, we cannot know after a crash
     SENT = "sent"
     FAILED = "failed"

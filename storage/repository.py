@@ -127,9 +127,15 @@ async def _queue(
     return conn.total_changes - before
 
 
+# Locale choices remembered in memory: looked up for every update, changed rarely, and only
+# through this class (the bot is the one writer), so the cache cannot go stale.
+_LOCALE_CACHE_SIZE = 100_000
+
+
 class Repository:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._locale_choices: dict[int, str | None] = {}
 
     # ---- inbox -----------------------------------------------------------------------------
 
@@ -300,6 +306,19 @@ class Repository:
         total = rows[0]["total"] if rows else 0
         return [_submission(row) for row in rows], total
 
+    async def locale_choice(self, user_id: int) -> str | None:
+        """The locale the participant chose, if any (None also for unknown participants)."""
+        if user_id in self._locale_choices:
+            return self._locale_choices[user_id]
+        row = await self.db.fetchone(
+            "SELECT locale FROM participants WHERE user_id = ?", (user_id,)
+        )
+        choice = row["locale"] if row else None
+        if len(self._locale_choices) >= _LOCALE_CACHE_SIZE:
+            self._locale_choices.clear()
+        self._locale_choices[user_id] = choice
+        return choice
+
     async def participant(self, user_id: int) -> Participant | None:
         row = await self.db.fetchone("SELECT * FROM participants WHERE user_id = ?", (user_id,))
         if row is None:
@@ -370,21 +389,25 @@ class Repository:
         async with self.db.transaction() as conn:
             return await _queue(conn, messages, now)
 
-    async def claim_due_messages(self, now: float, limit: int) -> list[OutboxItem]:
-        """Take up to `limit` due messages, at most one per chat (the chat's oldest open one).
+    async def claim_due_messages(
+        self, now: float, limit: int, exclude_chats: Sequence[int] = ()
+    ) -> list[OutboxItem]:
+        """Mark up to `limit` due messages 'sending' and return them, at most one per chat.
 
-        One statement, so it is atomic without an explicit transaction. The sender marks each
-        one 'sending' (`mark_sending`) just before its request goes out.
+        Only a chat's oldest open message is eligible, so a chat's messages keep their order.
+        The caller starts their requests at once: after a crash, rows still 'sending' are
+        exactly those whose delivery is uncertain. One statement: atomic by itself.
         """
         rows = await self.db.fetchall(
-            "UPDATE outbox SET state = 'claimed', attempts = attempts + 1 WHERE id IN ("
+            "UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id IN ("
             " SELECT o.id FROM outbox AS o"
             " WHERE o.state = 'queued' AND o.next_attempt_at <= ?"
+            " AND o.chat_id NOT IN (SELECT value FROM json_each(?))"
             " AND NOT EXISTS (SELECT 1 FROM outbox AS p WHERE p.chat_id = o.chat_id"
-            "   AND p.id < o.id AND p.state IN ('queued', 'claimed', 'sending'))"
+            "   AND p.id < o.id AND p.state IN ('queued', 'sending'))"
             " ORDER BY o.next_attempt_at, o.id LIMIT ?)"
             " RETURNING id, chat_id, method, payload, attempts",
-            (now, limit),
+            (now, json.dumps(list(exclude_chats)), limit),
         )
         items = [
             OutboxItem(r["id"], r["chat_id"], r["method"], json.loads(r["payload"]), r["attempts"])
@@ -398,10 +421,6 @@ class Repository:
             "SELECT min(next_attempt_at) AS due FROM outbox WHERE state = 'queued'"
         )
         return float(row["due"]) if row and row["due"] is not None else None
-
-    async def mark_sending(self, outbox_id: int) -> None:
-        """Committed before the request starts: after a crash, exactly these are uncertain."""
-        await self.db.fetchall("UPDATE outbox SET state = 'sending' WHERE id = ?", (outbox_id,))
 
     async def mark_sent(self, outbox_id: int, message_id: int | None, now: datetime) -> None:
         await self.db.fetchall(
@@ -423,22 +442,16 @@ class Repository:
         )
 
     async def requeue_interrupted(self) -> int:
-        """Rows a crash left claimed or on the wire go back to the queue (at-least-once).
+        """Rows a crash left on the wire go back to the queue (at-least-once); returns how many.
 
-        Returns how many were on the wire ('sending'). Telegram has no idempotency key: such a
-        request may or may not have been delivered. Re-sending risks a duplicate; not
-        re-sending risks a participant who is never answered. We choose the duplicate.
-        Claimed rows whose request never started are simply sent, without any doubt.
+        Telegram has no idempotency key: such a request may or may not have been delivered.
+        Re-sending risks a duplicate; not re-sending risks a participant who is never
+        answered. We choose the duplicate.
         """
-        async with self.db.transaction() as conn:
-            rows = await conn.execute_fetchall(
-                "SELECT count(*) FROM outbox WHERE state = 'sending'"
-            )
-            on_the_wire = int(next(iter(rows))[0])
-            await conn.execute_fetchall(
-                "UPDATE outbox SET state = 'queued' WHERE state IN ('claimed', 'sending')"
-            )
-        return on_the_wire
+        rows = await self.db.fetchall(
+            "UPDATE outbox SET state = 'queued' WHERE state = 'sending' RETURNING id"
+        )
+        return len(rows)
 
     async def outbox_counts(self) -> dict[OutboxState, int]:
         rows = await self.db.fetchall("SELECT state, count(*) AS n FROM outbox GROUP BY state")

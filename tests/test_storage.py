@@ -111,14 +111,12 @@ async def test_outbox_claims_one_message_per_chat_in_order(repo: Repository) -> 
 
 async def test_interrupted_sends_are_requeued(repo: Repository) -> None:
     await repo.queue_messages([OutboxMessage(1, "send_message", {}, "x")], NOW)
-    await repo.queue_messages([OutboxMessage(2, "send_message", {}, "y")], NOW)
-    claimed = await repo.claim_due_messages(NOW.timestamp(), 5)
-    assert len(claimed) == 2
-    await repo.mark_sending(claimed[0].id)
-    # Only the request that had started is uncertain; both go out again.
+    await repo.queue_messages([OutboxMessage(-5, "send_message", {}, "y")], NOW)
+    claimed = await repo.claim_due_messages(NOW.timestamp(), 5, exclude_chats=[-5])
+    assert [i.chat_id for i in claimed] == [1]  # the group waits for its next slot
     assert await repo.requeue_interrupted() == 1
     again = await repo.claim_due_messages(NOW.timestamp(), 5)
-    assert [i.id for i in again] == [i.id for i in claimed] and again[0].attempts == 2
+    assert [i.chat_id for i in again] == [1, -5] and again[0].attempts == 2
 
 
 async def test_inbox_skips_updates_below_the_stored_offset(repo: Repository) -> None:
@@ -141,3 +139,12 @@ async def test_export_rows_stream_with_pseudonyms(repo: Repository, tmp_path: Pa
     assert rows[0].submitted_at == "2026-11-26T12:00:00Z"
     assert rows[0].participant == rows[2].participant != rows[1].participant
     assert all(r.participant.startswith("P-") and r.participant != "1" for r in rows)
+
+
+async def test_locale_choice_is_read_once_per_participant(repo: Repository) -> None:
+    await repo.submit(new(1), None, confirm)
+    await repo.db.fetchall("UPDATE participants SET locale = 'ar' WHERE user_id = 1")
+    assert await repo.locale_choice(1) == "ar"
+    assert await repo.locale_choice(99) is None
+    await repo.db.fetchall("UPDATE participants SET locale = 'fr'")  # not through the repo
+    assert await repo.locale_choice(1) == "ar"  # the cache answers; the bot is the one writer

@@ -72,8 +72,7 @@ class IntakeService:
         self._clock = clock
 
     async def locale_for(self, author: Author) -> str:
-        participant = await self._repo.participant(author.user_id)
-        choice = participant.locale if participant else None
+        choice = await self._repo.locale_choice(author.user_id)
         return self._locales.resolve(choice, author.language_code)
 
     async def catalog_for(self, author: Author) -> Gettext:

@@ -46,7 +46,7 @@ CREATE TABLE outbox (
     -- Same key, same message: replays and retries of the code that owes it cannot queue it twice.
     dedup_key          TEXT UNIQUE,
     state              TEXT NOT NULL DEFAULT 'queued'
-                       CHECK (state IN ('queued', 'claimed', 'sending', 'sent', 'failed')),
+                       CHECK (state IN ('queued', 'sending', 'sent', 'failed')),
     attempts           INTEGER NOT NULL DEFAULT 0,
     next_attempt_at    REAL NOT NULL,
     last_error         TEXT,
@@ -61,5 +61,4 @@ CREATE TABLE settings (
     value  TEXT NOT NULL
 );
 -- The sender takes each chat's oldest open message only, so a chat's messages keep their order.
-CREATE INDEX outbox_open_by_chat ON outbox (chat_id, id)
-    WHERE state IN ('queued', 'claimed', 'sending');
+CREATE INDEX outbox_open_by_chat ON outbox (chat_id, id) WHERE state IN ('queued', 'sending');
