@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 
 from telegram.ext import ApplicationBuilder, ContextTypes
@@ -13,6 +14,9 @@ from bot.handlers import common, participant
 from bot.i18n import Locales
 from bot.polling import RawUpdatesRequest
 from bot.services.intake import Clock, IntakeRules, IntakeService, utc_now
+from bot.services.language import Detector, make_detector
+from bot.services.translation import install_http_timeout, make_engine
+from bot.translation_worker import TranslationWorker
 from bot.workers import OutboxSender
 from storage.repository import Repository
 
@@ -20,6 +24,32 @@ from storage.repository import Repository
 # that. More connections only cost CPU: httpcore scans its whole pool on every request.
 SEND_CONCURRENCY = 8
 CONNECTION_POOL_SIZE = 12
+
+
+@functools.cache
+def shared_detector(name: str, candidates: tuple[str, ...] | None) -> Detector:
+    """Detectors are thread-safe and slow to load (a model each): one per configuration."""
+    return make_detector(name, candidates)
+
+
+def build_translation_worker(settings: Settings, repo: Repository) -> TranslationWorker:
+    # deep-translator sets no HTTP timeout of its own; without one, a server that accepts
+    # and never answers would hold a thread forever.
+    install_http_timeout(settings.translator_timeout)
+    engine = make_engine(
+        settings.translator,
+        url=settings.translator_url,
+        key=settings.translator_key,
+        timeout=settings.translator_timeout,
+    )
+    return TranslationWorker(
+        repo,
+        shared_detector(settings.detector, settings.languages),
+        engine,
+        settings.language,
+        # A long text is several requests; the hard limit covers the whole of it.
+        call_timeout=settings.translator_timeout * 3,
+    )
 
 
 def build_application(
@@ -52,8 +82,13 @@ def build_application(
         quota_limit=settings.rate_limit,
         quota_window=timedelta(seconds=settings.rate_window_s),
     )
-    intake = IntakeService(repo, locales, rules, sender.wake, clock)
-    application.services = Services(settings, repo, locales, intake, sender, updates_request)
+    translator = build_translation_worker(settings, repo)
+    intake = IntakeService(
+        repo, locales, rules, sender.wake, clock, notify_text_changed=translator.wake
+    )
+    application.services = Services(
+        settings, repo, locales, intake, sender, translator, updates_request
+    )
     common.register(application)
     participant.register(application)
     common.register_fallbacks(application)

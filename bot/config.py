@@ -37,6 +37,10 @@ class Settings:
     translator_url: str | None = None
     translator_key: str | None = field(default=None, repr=False)
     language: str = "en"
+    translator_timeout: float = 15.0
+    detector: str = "py3langid"
+    # None: the detector's default candidate set.
+    languages: tuple[str, ...] | None = None
     rate_limit: int = 5
     rate_window_s: int = 600
     min_length: int = 8
@@ -132,11 +136,38 @@ def _translator(env: Mapping[str, str]) -> tuple[str, str | None, str | None]:
     return engine, url, key
 
 
+def _is_language_code(code: str) -> bool:
+    return 2 <= len(code) <= 3 and code.isascii() and code.isalpha()
+
+
 def _language(env: Mapping[str, str]) -> str:
     raw = env.get("TOWNHALL_LANGUAGE", "").strip().lower() or "en"
-    if not (2 <= len(raw) <= 3 and raw.isascii() and raw.isalpha()):
+    if not _is_language_code(raw):
         raise ConfigError("TOWNHALL_LANGUAGE", f"{raw!r} is not a language code such as en or fr")
     return raw
+
+
+def _detector(env: Mapping[str, str]) -> str:
+    from bot.services.language import DEFAULT_DETECTOR, DETECTORS
+
+    raw = env.get("TOWNHALL_DETECTOR", "").strip().lower() or DEFAULT_DETECTOR
+    if raw not in DETECTORS:
+        raise ConfigError("TOWNHALL_DETECTOR", f"{raw!r}; choose one of {', '.join(DETECTORS)}")
+    return raw
+
+
+def _languages(env: Mapping[str, str]) -> tuple[str, ...] | None:
+    raw = env.get("TOWNHALL_LANGUAGES", "").strip()
+    if not raw:
+        return None
+    codes = tuple(dict.fromkeys(c.strip().lower() for c in raw.split(",") if c.strip()))
+    bad = [c for c in codes if not _is_language_code(c)]
+    if bad or len(codes) < 2:
+        raise ConfigError(
+            "TOWNHALL_LANGUAGES",
+            f"{', '.join(bad) or raw!r}: give two or more ISO 639-1 codes, such as en,fr,ar",
+        )
+    return codes
 
 
 def _api_url(env: Mapping[str, str]) -> str:
@@ -169,6 +200,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         translator_url=url,
         translator_key=key,
         language=_language(env),
+        translator_timeout=_float(env, "TOWNHALL_TRANSLATOR_TIMEOUT", 15.0),
+        detector=_detector(env),
+        languages=_languages(env),
         rate_limit=_int(env, "TOWNHALL_RATE_LIMIT", 5),
         rate_window_s=_int(env, "TOWNHALL_RATE_WINDOW", 600),
         min_length=_int(env, "TOWNHALL_MIN_LENGTH", 8),

@@ -14,8 +14,6 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 from telegram import Update
@@ -23,6 +21,7 @@ from telegram.error import Conflict, InvalidToken, NetworkError, TimedOut
 from telegram.ext import Application, ExtBot
 from telegram.request import HTTPXRequest, RequestData
 
+from bot.locks import KeyedLocks
 from storage.repository import Repository
 
 _log = logging.getLogger(__name__)
@@ -65,33 +64,6 @@ class RawUpdatesRequest(HTTPXRequest):
         }
 
 
-class KeyedLocks:
-    """One lock per key, forgotten when nobody holds or waits for it.
-
-    Used per chat so that a participant's messages are handled in the order they were sent.
-    """
-
-    def __init__(self) -> None:
-        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
-
-    @asynccontextmanager
-    async def hold(self, key: int) -> AsyncIterator[None]:
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users == 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
-
-    def __len__(self) -> int:
-        return len(self._locks)
-
-
 class DurablePoller:
     def __init__(
         self,
@@ -107,7 +79,7 @@ class DurablePoller:
         self._repo = repo
         self._poll_timeout = poll_timeout
         self._slots = asyncio.Semaphore(concurrency)
-        self._chat_locks = KeyedLocks()
+        self._chat_locks: KeyedLocks[int] = KeyedLocks()
         self._tasks: set[asyncio.Task[None]] = set()
         self._finished: list[int] = []
         self._finish_task: asyncio.Task[None] | None = None

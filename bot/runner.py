@@ -20,6 +20,7 @@ _log = logging.getLogger(__name__)
 # The whole shutdown stays within 10 s: handlers first, then messages already on the wire.
 DRAIN_TIMEOUT_S = 5.0
 SENDER_STOP_TIMEOUT_S = 3.0
+TRANSLATOR_STOP_TIMEOUT_S = 1.0
 
 
 class StartupError(Exception):
@@ -60,6 +61,7 @@ async def _serve(application: TownHallApplication, repo: Repository, stop: async
     # A webhook left set would make every getUpdates fail with 409.
     await application.bot.delete_webhook(drop_pending_updates=False)
     services.sender.start()
+    services.translator.start()
     poller = DurablePoller(application, repo, raw_request=services.updates_request)
     await poller.replay()
     _log.info("townhall-bot is running as @%s", application.bot.username)
@@ -69,6 +71,7 @@ async def _serve(application: TownHallApplication, repo: Repository, stop: async
         _log.info("stopping: finishing updates in hand")
         if not await poller.drain(DRAIN_TIMEOUT_S):
             _log.warning("some updates were cut short; they will be replayed at the next start")
+        await services.translator.stop(TRANSLATOR_STOP_TIMEOUT_S)
         await services.sender.stop(SENDER_STOP_TIMEOUT_S)
         _log.info("stopped after handling %d updates", poller.processed)
 

@@ -22,6 +22,13 @@ class Status(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+class TranslationStatus(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"  # no retry can help (the engine does not know the language)
+    NOT_NEEDED = "not_needed"  # already in the working language, no language, or translation off
+
+
 class OutboxState(StrEnum):
     QUEUED = "queued"
     SENDING = "sending"  # request on the wire: delivered or not, we cannot know after a crash
@@ -65,6 +72,21 @@ class Submission:
     translation_engine: str | None
     created_at: datetime
     updated_at: datetime
+    translation_status: TranslationStatus = TranslationStatus.PENDING
+    translated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TranslationJob:
+    """A submission whose language or translation is still to be found."""
+
+    submission_id: int
+    text: str
+    language: str | None
+    language_confidence: float | None
+    # The sender's Telegram language: a prior for short texts.
+    hint: str | None
+    attempts: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,3 +132,5 @@ class ExportRow:
     translation_engine: str | None
     participant: str
     locale: str
+    translation_status: str
+    translated_at: str | None

@@ -7,6 +7,7 @@ a message without its change.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 import sqlite3
@@ -28,6 +29,8 @@ from storage.models import (
     Participant,
     Status,
     Submission,
+    TranslationJob,
+    TranslationStatus,
     format_timestamp,
     parse_timestamp,
 )
@@ -86,7 +89,13 @@ def _submission(row: sqlite3.Row) -> Submission:
         translation_engine=row["translation_engine"],
         created_at=parse_timestamp(row["created_at"]),
         updated_at=parse_timestamp(row["updated_at"]),
+        translation_status=TranslationStatus(row["translation_status"]),
+        translated_at=parse_timestamp(row["translated_at"]) if row["translated_at"] else None,
     )
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _new_pseudonym() -> str:
@@ -342,7 +351,9 @@ class Repository:
             rows = list(
                 await conn.execute_fetchall(
                     "UPDATE submissions SET text = ?, updated_at = ?, language = NULL,"
-                    " language_confidence = NULL, translation = NULL, translation_engine = NULL"
+                    " language_confidence = NULL, translation = NULL, translation_engine = NULL,"
+                    " translation_status = 'pending', translated_at = NULL,"
+                    " translation_attempts = 0, translation_due_at = 0, translation_error = NULL"
                     " WHERE id = ? AND participant_id = ? AND status = ? RETURNING *",
                     (text, format_timestamp(now), submission_id, participant_id, Status.PENDING),
                 )
@@ -381,6 +392,107 @@ class Repository:
             updated = _submission(rows[0])
             await _queue(conn, [notice(updated)], now)
         return updated
+
+    # ---- language and translation ------------------------------------------------------------
+
+    async def due_translations(
+        self, now: float, limit: int, exclude_ids: Sequence[int] = ()
+    ) -> list[TranslationJob]:
+        """Pending submissions whose next attempt is due, oldest first."""
+        rows = await self.db.fetchall(
+            "SELECT s.id, s.text, s.language, s.language_confidence, s.translation_attempts,"
+            " p.language_code FROM submissions AS s"
+            " JOIN participants AS p ON p.user_id = s.participant_id"
+            " WHERE s.translation_status = 'pending' AND s.translation_due_at <= ?"
+            " AND s.id NOT IN (SELECT value FROM json_each(?))"
+            " ORDER BY s.translation_due_at, s.id LIMIT ?",
+            (now, json.dumps(list(exclude_ids)), limit),
+        )
+        return [
+            TranslationJob(
+                submission_id=r["id"],
+                text=r["text"],
+                language=r["language"],
+                language_confidence=r["language_confidence"],
+                hint=r["language_code"],
+                attempts=r["translation_attempts"],
+            )
+            for r in rows
+        ]
+
+    async def next_translation_due_at(self) -> float | None:
+        row = await self.db.fetchone(
+            "SELECT min(translation_due_at) AS due FROM submissions"
+            " WHERE translation_status = 'pending'"
+        )
+        return float(row["due"]) if row and row["due"] is not None else None
+
+    async def record_language(
+        self, submission_id: int, text: str, language: str, confidence: float
+    ) -> bool:
+        """Store the detected language; False if the text changed meanwhile (an edit)."""
+        rows = await self.db.fetchall(
+            "UPDATE submissions SET language = ?, language_confidence = ?"
+            " WHERE id = ? AND text = ? RETURNING id",
+            (language, confidence, submission_id, text),
+        )
+        return bool(rows)
+
+    async def record_translation(
+        self,
+        submission_id: int,
+        text: str,
+        status: TranslationStatus,
+        now: datetime,
+        translation: str | None = None,
+        engine: str | None = None,
+    ) -> bool:
+        """Finish a submission's translation; False if its text changed meanwhile (an edit)."""
+        rows = await self.db.fetchall(
+            "UPDATE submissions SET translation_status = ?, translation = ?,"
+            " translation_engine = ?, translated_at = ?, translation_error = NULL"
+            " WHERE id = ? AND text = ? AND translation_status = 'pending' RETURNING id",
+            (status.value, translation, engine, format_timestamp(now), submission_id, text),
+        )
+        return bool(rows)
+
+    async def postpone_translation(
+        self, submission_id: int, due_at: float, error: str, count_attempt: bool = True
+    ) -> None:
+        await self.db.fetchall(
+            "UPDATE submissions SET translation_due_at = ?, translation_error = ?,"
+            " translation_attempts = translation_attempts + ?"
+            " WHERE id = ? AND translation_status = 'pending'",
+            (due_at, error[:500], 1 if count_attempt else 0, submission_id),
+        )
+
+    async def cached_translation(
+        self, engine: str, source: str, target: str, text: str
+    ) -> str | None:
+        row = await self.db.fetchone(
+            "SELECT translation FROM translation_cache"
+            " WHERE engine = ? AND source = ? AND target = ? AND text_sha256 = ?",
+            (engine, source, target, _sha256(text)),
+        )
+        return str(row["translation"]) if row else None
+
+    async def cache_translation(
+        self, engine: str, source: str, target: str, text: str, translation: str, now: datetime
+    ) -> None:
+        await self.db.fetchall(
+            "INSERT OR REPLACE INTO translation_cache"
+            " (engine, source, target, text_sha256, translation, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (engine, source, target, _sha256(text), translation, format_timestamp(now)),
+        )
+
+    async def translation_counts(self) -> dict[TranslationStatus, int]:
+        rows = await self.db.fetchall(
+            "SELECT translation_status AS s, count(*) AS n FROM submissions GROUP BY s"
+        )
+        counts = {status: 0 for status in TranslationStatus}
+        counts.update({TranslationStatus(row["s"]): row["n"] for row in rows})
+        return counts
 
     # ---- outbox ----------------------------------------------------------------------------
 
@@ -464,7 +576,8 @@ class Repository:
 
 _EXPORT_SQL = (
     "SELECT s.id, s.kind, s.status, s.language, s.text, s.translation, s.created_at,"
-    " s.language_confidence, s.translation_engine, p.pseudonym, s.locale"
+    " s.language_confidence, s.translation_engine, p.pseudonym, s.locale,"
+    " s.translation_status, s.translated_at"
     " FROM submissions AS s JOIN participants AS p ON p.user_id = s.participant_id"
     " WHERE s.id > ? ORDER BY s.id LIMIT ?"
 )
@@ -490,5 +603,7 @@ def iter_export_rows(conn: sqlite3.Connection, chunk: int = 1000) -> Iterator[Ex
                 translation_engine=row["translation_engine"],
                 participant=row["pseudonym"],
                 locale=row["locale"],
+                translation_status=row["translation_status"],
+                translated_at=row["translated_at"],
             )
         last_id = rows[-1]["id"]

@@ -53,6 +53,9 @@ class RunningBot:
         finally:
             conn.close()
 
+    def values(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in self.query(sql, params)]
+
     def execute(self, sql: str, params: tuple[Any, ...] = ()) -> None:
         """Change the database behind the bot's back (what a moderator's action would do)."""
         conn = sqlite3.connect(self.settings.db_path)

@@ -166,6 +166,8 @@ def test_csv_header_and_rows() -> None:
         None,
         "P-AB",
         "fr",
+        "pending",
+        None,
     )
     out = io.StringIO()
     assert write_csv([row], out) == 1

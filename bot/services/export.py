@@ -26,6 +26,8 @@ COLUMNS = (
     "translation_engine",
     "participant",
     "locale",
+    "translation_status",
+    "translated_at",
 )
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -47,6 +49,8 @@ def _cells(row: ExportRow) -> list[str]:
         row.translation_engine,
         row.participant,
         row.locale,
+        row.translation_status,
+        row.translated_at,
     ]
     return [neutralise("" if value is None else str(value)) for value in values]
 

@@ -64,11 +64,14 @@ class IntakeService:
         rules: IntakeRules,
         notify_outbox: Callable[[], None],
         clock: Clock = utc_now,
+        notify_text_changed: Callable[[], None] = lambda: None,
     ) -> None:
         self._repo = repo
         self._locales = locales
         self._rules = rules
         self._notify = notify_outbox
+        # A new or edited text is something for the translation worker to look at.
+        self._text_changed = notify_text_changed
         self._clock = clock
 
     async def locale_for(self, author: Author) -> str:
@@ -123,6 +126,7 @@ class IntakeService:
             await self._queue(answer.send(author.chat_id, f"reply:{message.update_id}"))
             return
         self._notify()
+        self._text_changed()
 
     def _refusal(
         self, tr: Gettext, text: str, kind: Kind, from_command: bool
@@ -159,6 +163,7 @@ class IntakeService:
             )
             if updated is not None:
                 self._notify()
+                self._text_changed()
                 return
             answer = render.edit_refused(tr, stored)
         await self._queue(answer.send(author.chat_id, key))

@@ -1,0 +1,652 @@
+"""Translation engines: blocking calls to Google, LibreTranslate, MyMemory, Microsoft and DeepL.
+
+The translation worker calls ``Engine.translate`` from a thread pool.  Every engine maps our
+ISO 639-1 codes to its own, splits text over its length limit (sentence, then word boundaries),
+and turns every failure into ``TranslationFailed`` whose ``retryable`` says whether a later retry
+can help.  Error messages never carry the user's text or an API key: they end up in logs, and
+some participants are at risk if their words leak.
+
+Google, LibreTranslate and MyMemory go through deep-translator.  Microsoft and DeepL are called
+directly with httpx: deep-translator's Microsoft class fetches the language list over the network
+in its constructor and hides request errors, and its DeepL class sends the key as a query
+parameter, which DeepL no longer accepts.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import re
+import threading
+import unicodedata
+from collections.abc import Callable, Mapping
+from typing import Any, Final, Protocol
+from urllib.parse import quote_plus
+
+import httpx
+import requests
+from deep_translator import GoogleTranslator, LibreTranslator, MyMemoryTranslator
+from deep_translator import exceptions as dt_errors
+
+__all__ = [
+    "ENGINES",
+    "LANGUAGES",
+    "Engine",
+    "TranslationFailed",
+    "engine_code",
+    "install_http_timeout",
+    "is_engine_notice",
+    "make_engine",
+    "split_for_limit",
+]
+
+ENGINES: tuple[str, ...] = ("google", "libre", "mymemory", "microsoft", "deepl", "none")
+
+# The languages we route to engines (ISO 639-1; "tl" is Filipino/Tagalog, "ku" Kurmanji).
+LANGUAGES: tuple[str, ...] = (
+    "en", "fr", "es", "ar", "ru", "zh", "pt", "fa", "tr", "uk", "id", "sw", "hi", "ur", "bn",
+    "de", "vi", "am", "ha", "my", "it", "ja", "ko", "pl", "tl", "nl", "he", "el", "ro", "cs",
+    "hu", "sv", "th", "ms", "ta", "te", "mr", "pa", "gu", "kn", "ml", "ne", "si", "km", "lo",
+    "ps", "ku", "so", "yo", "ig", "zu", "xh", "rw", "ky", "kk", "uz", "az", "hy", "ka", "be",
+    "bg", "sr", "hr", "bs", "sl", "sk", "lt", "lv", "et", "fi", "da", "no", "is", "ga", "cy",
+    "sq", "mk", "mn", "tg", "jv",
+)  # fmt: skip
+
+# Codes people or libraries use for the same language (old ISO codes, ISO 639-2, Bokmål).
+_ALIASES: Final[Mapping[str, str]] = {
+    "fil": "tl", "iw": "he", "jw": "jv", "in": "id", "nb": "no", "nn": "no",
+}  # fmt: skip
+
+
+def _same(codes: tuple[str, ...]) -> dict[str, str]:
+    return {code: code for code in codes}
+
+
+def _except(*missing: str) -> tuple[str, ...]:
+    return tuple(code for code in LANGUAGES if code not in missing)
+
+
+# Google knows every language above; it keeps the pre-1989 codes for Hebrew and Javanese.
+_GOOGLE: Final = _same(LANGUAGES) | {"zh": "zh-CN", "he": "iw", "jv": "jw"}
+
+# LibreTranslate's upstream model set (argos-translate); a given server may have fewer models
+# and then answers 400, which we report as not retryable.  "zh" is Simplified Chinese: servers
+# since 1.7 call it "zh-Hans" but still accept "zh".
+_LIBRE: Final = _same((
+    "en", "ar", "az", "bg", "bn", "cs", "da", "de", "el", "es", "et", "fa", "fi", "fr", "ga",
+    "he", "hi", "hu", "id", "it", "ja", "ko", "lt", "lv", "ms", "nl", "pl", "pt", "ro", "ru",
+    "sk", "sl", "sq", "sv", "th", "tl", "tr", "uk", "ur", "vi", "zh",
+)) | {"no": "nb"}  # fmt: skip
+
+# MyMemory wants locale codes, exactly as deep-translator lists them (it rejects others).
+_MYMEMORY: Final[dict[str, str]] = {
+    "en": "en-GB", "fr": "fr-FR", "es": "es-ES", "ar": "ar-SA", "ru": "ru-RU", "zh": "zh-CN",
+    "pt": "pt-PT", "fa": "fa-IR", "tr": "tr-TR", "uk": "uk-UA", "id": "id-ID", "sw": "sw-KE",
+    "hi": "hi-IN", "ur": "ur-PK", "bn": "bn-IN", "de": "de-DE", "vi": "vi-VN", "am": "am-ET",
+    "ha": "ha-NE", "my": "my-MM", "it": "it-IT", "ja": "ja-JP", "ko": "ko-KR", "pl": "pl-PL",
+    "tl": "tl-PH", "nl": "nl-NL", "he": "he-IL", "el": "el-GR", "ro": "ro-RO", "cs": "cs-CZ",
+    "hu": "hu-HU", "sv": "sv-SE", "th": "th-TH", "ms": "ms-MY", "ta": "ta-IN", "te": "te-IN",
+    "mr": "mr-IN", "pa": "pa-IN", "gu": "gu-IN", "kn": "kn-IN", "ml": "ml-IN", "ne": "ne-NP",
+    "si": "si-LK", "km": "km-KH", "lo": "lo-LA", "ps": "ps-PK", "ku": "kmr-TR", "so": "so-SO",
+    "yo": "yo-NG", "ig": "ig-NG", "zu": "zu-ZA", "xh": "xh-ZA", "rw": "rw-RW", "ky": "ky-KG",
+    "kk": "kk-KZ", "uz": "uz-UZ", "az": "az-AZ", "hy": "hy-AM", "ka": "ka-GE", "be": "be-BY",
+    "bg": "bg-BG", "sr": "sr-Cyrl-RS", "hr": "hr-HR", "bs": "bs-BA", "sl": "sl-SI",
+    "sk": "sk-SK", "lt": "lt-LT", "lv": "lv-LV", "et": "et-EE", "fi": "fi-FI", "da": "da-DK",
+    "no": "nb-NO", "is": "is-IS", "ga": "ga-IE", "cy": "cy-GB", "sq": "sq-AL", "mk": "mk-MK",
+    "mn": "mn-MN", "tg": "tg-TJ", "jv": "jv-ID",
+}  # fmt: skip
+
+# Microsoft Translator (GET /languages is authoritative; Belarusian, Tajik and Javanese are
+# absent).  "pt" is Brazilian there, which reads fine to every Portuguese speaker.
+_MICROSOFT: Final = _same(_except("be", "tg", "jv")) | {
+    "zh": "zh-Hans", "tl": "fil", "ku": "kmr", "no": "nb", "sr": "sr-Cyrl", "mn": "mn-Cyrl",
+}  # fmt: skip
+
+# DeepL's source languages; target-only variants are chosen in _DEEPL_TARGET.
+_DEEPL: Final = {code: code.upper() for code in (
+    "ar", "bg", "cs", "da", "de", "el", "en", "es", "et", "fi", "fr", "hu", "id", "it", "ja",
+    "ko", "lt", "lv", "nl", "pl", "pt", "ro", "ru", "sk", "sl", "sv", "tr", "uk", "zh",
+)} | {"no": "NB"}  # fmt: skip
+
+# DeepL deprecates bare EN/PT/ZH as targets; we pick British English and European Portuguese.
+_DEEPL_TARGET: Final[Mapping[str, str]] = {"EN": "EN-GB", "PT": "PT-PT", "ZH": "ZH-HANS"}
+
+# Serbian is written in both scripts; source codes follow the script of the text.
+_SERBIAN_LATIN: Final[Mapping[str, str]] = {"microsoft": "sr-Latn", "mymemory": "sr-Latn-RS"}
+
+_CODES: Final[Mapping[str, Mapping[str, str]]] = {
+    "google": _GOOGLE,
+    "libre": _LIBRE,
+    "mymemory": _MYMEMORY,
+    "microsoft": _MICROSOFT,
+    "deepl": _DEEPL,
+    "none": {},
+}
+
+
+class TranslationFailed(Exception):
+    """A translation did not happen; ``retryable`` is False when retrying cannot help."""
+
+    def __init__(self, message: str, *, retryable: bool = True) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class Engine(Protocol):
+    name: str
+
+    def supports(self, language: str) -> bool: ...
+
+    def translate(self, text: str, source: str, target: str) -> str: ...
+
+
+# ----------------------------------------------------------------------------- language codes
+
+
+def _canonical(language: str) -> str:
+    primary = language.strip().lower().replace("_", "-").split("-")[0]
+    return _ALIASES.get(primary, primary)
+
+
+def engine_code(engine: str, language: str) -> str | None:
+    """Our language code -> the engine's code, or None when the engine lacks the language."""
+    if engine not in _CODES:
+        raise ValueError(f"unknown translation engine {engine!r}; expected one of {ENGINES}")
+    return _CODES[engine].get(_canonical(language))
+
+
+def _has_cyrillic(text: str) -> bool:
+    return any("\u0400" <= ch <= "\u04ff" for ch in text)
+
+
+def _source_code(engine: str, language: str, text: str) -> str | None:
+    if _canonical(language) == "sr" and engine in _SERBIAN_LATIN and not _has_cyrillic(text):
+        return _SERBIAN_LATIN[engine]
+    return engine_code(engine, language)
+
+
+# ----------------------------------------------------------------------------- splitting
+
+# Latin-style enders need whitespace after them, so "3.14" and "v1.2" stay whole; CJK, Arabic,
+# Urdu and Devanagari enders do not (CJK has no spaces).  A line break always ends a sentence.
+_SENTENCE_END: Final = re.compile(
+    r"[.!?…]+[\"'”’»)\]]*\s+"
+    r"|[。！？؟۔।॥]+[\"'”’»)\]」』]*\s*"
+    r"|\n\s*"
+)
+_WORD: Final = re.compile(r"\S+\s*|\s+")
+
+
+def _sentences(text: str) -> list[str]:
+    units: list[str] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        units.append(text[start : match.end()])
+        start = match.end()
+    if start < len(text):
+        units.append(text[start:])
+    return units
+
+
+def _safe_cut(word: str, start: int, cut: int, room: int, measure: Callable[[str], int]) -> int:
+    # Do not separate a base letter from its combining marks (Devanagari vowel signs, etc.),
+    # as long as the carried-over tail still fits in the next piece.
+    back = cut
+    while back > start + 1 and unicodedata.category(word[back])[0] == "M":
+        back -= 1
+    return back if measure(word[back:cut]) <= room else cut
+
+
+def _hard_split(word: str, limit: int, measure: Callable[[str], int]) -> list[str]:
+    pieces: list[str] = []
+    start, size = 0, 0
+    for index, char in enumerate(word):
+        cost = measure(char)
+        if cost > limit:
+            raise ValueError(f"limit {limit} is smaller than one character")
+        if size + cost > limit:
+            cut = _safe_cut(word, start, index, limit - cost, measure)
+            pieces.append(word[start:cut])
+            start, size = cut, measure(word[cut:index])
+        size += cost
+    pieces.append(word[start:])
+    return pieces
+
+
+def _atoms(text: str, limit: int, measure: Callable[[str], int]) -> list[str]:
+    """Sentences that fit, else the words of a long sentence, else the chars of a long word."""
+    atoms: list[str] = []
+    for sentence in _sentences(text):
+        if measure(sentence) <= limit:
+            atoms.append(sentence)
+            continue
+        for word in _WORD.findall(sentence):
+            fits = measure(word) <= limit
+            atoms.extend([word] if fits else _hard_split(word, limit, measure))
+    return atoms
+
+
+def _pack(atoms: list[str], limit: int, measure: Callable[[str], int]) -> list[str]:
+    pieces: list[str] = []
+    current: list[str] = []
+    size = 0
+    for atom in atoms:
+        cost = measure(atom)
+        if current and size + cost > limit:
+            pieces.append("".join(current))
+            current, size = [], 0
+        current.append(atom)
+        size += cost
+    if current:
+        pieces.append("".join(current))
+    return pieces
+
+
+def split_for_limit(text: str, limit: int, *, measure: Callable[[str], int] = len) -> list[str]:
+    """Cut text into pieces of at most ``limit`` (by ``measure``), preferring sentence ends.
+
+    Separators stay attached to the piece before them, so ``"".join(pieces) == text``.  Words
+    are cut only when a single word is over the limit.  ``measure`` must be additive over
+    concatenation (character count, UTF-8 bytes, URL-encoded length).
+    """
+    if limit < 1:
+        raise ValueError("limit must be positive")
+    if not text:
+        return []
+    if measure(text) <= limit:
+        return [text]
+    return _pack(_atoms(text, limit, measure), limit, measure)
+
+
+def _utf8_len(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def _query_len(text: str) -> int:
+    # What the text becomes in a URL query string (requests encodes params with quote_plus).
+    return len(quote_plus(text, errors="surrogatepass"))
+
+
+# ----------------------------------------------------------------------------- result checks
+
+# Engines that answer HTTP 200 with a notice instead of a translation; retryable or not.
+_NOTICES: Final[tuple[tuple[str, bool], ...]] = (
+    ("MYMEMORY WARNING", True),  # daily free quota used up; it resets
+    ("QUERY LENGTH LIMIT EXCE", False),  # MyMemory spells it "EXCEDEED"
+    ("INVALID LANGUAGE PAIR", False),
+    ("PLEASE SELECT TWO DISTINCT LANGUAGES", False),
+    ("IS AN INVALID SOURCE LANGUAGE", False),
+    ("IS AN INVALID TARGET LANGUAGE", False),
+    ("NO QUERY SPECIFIED", False),
+    ("INVALID EMAIL", False),
+    ("OUR SYSTEMS HAVE DETECTED UNUSUAL TRAFFIC", True),  # Google's captcha page
+    ("THAT’S AN ERROR.", True),  # Google's error page body
+    ("THAT'S AN ERROR.", True),
+)
+_GOOGLE_ERROR_TITLE: Final = re.compile(r"ERROR \d{3} \(.*\)!!1")
+_NOTICE_WINDOW: Final = 120  # notices open the answer; a marker deep in a long text is content
+
+
+def _notice(text: str) -> tuple[str, bool] | None:
+    head = text.strip().upper()[:_NOTICE_WINDOW]
+    for marker, retryable in _NOTICES:
+        if marker in head:
+            return marker, retryable
+    if _GOOGLE_ERROR_TITLE.search(head):
+        return "google error page", True
+    return None
+
+
+def is_engine_notice(text: str) -> bool:
+    """True when an engine's "translation" is really its own quota or error notice."""
+    return _notice(text) is not None
+
+
+_URL: Final = re.compile(r"\S+://\S+|www\.\S+|@\w+")
+_ECHO_MIN_LETTERS: Final = 20
+
+
+def _looks_echoed(original: str, result: str) -> bool:
+    # Engines echo the input when they fail quietly; short texts, names and links echo honestly.
+    if result.strip() != original.strip():
+        return False
+    letters = sum(ch.isalpha() for ch in _URL.sub("", original))
+    return letters > _ECHO_MIN_LETTERS
+
+
+def _check_piece(name: str, piece: str, result: object) -> str:
+    if not isinstance(result, str) or not result.strip():
+        raise TranslationFailed(f"{name}: empty translation")
+    notice = _notice(result)
+    if notice is not None and _notice(piece) is None:
+        marker, retryable = notice
+        raise TranslationFailed(f"{name}: engine notice {marker!r}", retryable=retryable)
+    return result
+
+
+# ----------------------------------------------------------------------------- HTTP timeouts
+
+_default_http_timeout: float | None = None
+# Set by an engine for the duration of its call, so each engine keeps its own timeout.
+_engine_timeout: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "townhall_engine_timeout", default=None
+)
+_PATCH_MARK: Final = "_townhall_default_timeout"
+_patch_lock = threading.Lock()
+
+
+def _with_default_timeout(request: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(request)
+    def wrapper(self: Any, method: Any, url: Any, *args: Any, **kwargs: Any) -> Any:
+        # A positional timeout would be the 7th argument after method and url.
+        if len(args) < 7 and kwargs.get("timeout") is None:
+            timeout = _engine_timeout.get() or _default_http_timeout
+            if timeout is not None:
+                kwargs["timeout"] = timeout
+        return request(self, method, url, *args, **kwargs)
+
+    setattr(wrapper, _PATCH_MARK, True)
+    return wrapper
+
+
+def _ensure_requests_patched() -> None:
+    session_class: Any = requests.sessions.Session
+    with _patch_lock:  # engines may be built from several threads; wrap exactly once
+        if not getattr(session_class.request, _PATCH_MARK, False):
+            session_class.request = _with_default_timeout(session_class.request)
+
+
+def install_http_timeout(seconds: float) -> None:
+    """Give every ``requests`` call in this process a timeout unless it sets its own.
+
+    deep-translator calls requests without a timeout, so a server that accepts and never
+    answers would hang a worker thread forever.  Idempotent: calling again changes the value.
+    """
+    global _default_http_timeout
+    if seconds <= 0:
+        raise ValueError("timeout must be positive")
+    _default_http_timeout = seconds
+    _ensure_requests_patched()
+
+
+# ----------------------------------------------------------------------------- failure mapping
+
+# HTTP statuses where the same request will fail again (bad input, bad key, unsupported pair).
+_PERMANENT_STATUSES: Final = frozenset({400, 401, 402, 403, 413, 414, 422, 501})
+_SERVER_EXCEPTION_STATUS: Final[Mapping[str, int]] = {
+    message: status for status, message in dt_errors.ServerException.errors.items()
+}
+_NOT_RETRYABLE: Final[Mapping[type[Exception], str]] = {
+    dt_errors.AuthorizationException: "authorization refused",
+    dt_errors.ApiKeyException: "API key missing",
+    dt_errors.LanguageNotSupportedException: "language not supported",
+    dt_errors.InvalidSourceOrTargetLanguage: "language not supported",
+    dt_errors.NotValidPayload: "text rejected",
+    dt_errors.NotValidLength: "text too long for the engine",
+}
+
+
+def _failure_from(name: str, exc: Exception) -> TranslationFailed:
+    """Map a library exception; only its type and status, as its text may hold text or key."""
+    for kind, detail in _NOT_RETRYABLE.items():
+        if isinstance(exc, kind):
+            return TranslationFailed(f"{name}: {detail}", retryable=False)
+    if isinstance(exc, dt_errors.ServerException):
+        status = _SERVER_EXCEPTION_STATUS.get(str(exc.args[0]) if exc.args else "", 0)
+        retryable = status not in _PERMANENT_STATUSES
+        return TranslationFailed(f"{name}: HTTP {status or 'error'}", retryable=retryable)
+    if isinstance(exc, requests.exceptions.Timeout):
+        return TranslationFailed(f"{name}: timed out")
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return TranslationFailed(f"{name}: connection failed")
+    if isinstance(exc, dt_errors.TooManyRequests):
+        return TranslationFailed(f"{name}: rate limited")
+    return TranslationFailed(f"{name}: {type(exc).__name__}")
+
+
+def _failure_from_status(name: str, status: int) -> TranslationFailed:
+    # DeepL 456 (quota) and 429 are retryable: quotas reset and the worker backs off.
+    return TranslationFailed(f"{name}: HTTP {status}", retryable=status not in _PERMANENT_STATUSES)
+
+
+# ----------------------------------------------------------------------------- engines
+
+
+class _BaseEngine:
+    """Code mapping, splitting and result checks; subclasses translate one piece."""
+
+    name = ""
+    char_limit = 5000
+    # Engines that send text in a GET/POST query string must also fit the URL length.
+    query_limit: int | None = None
+
+    def __init__(self, *, timeout: float) -> None:
+        self.timeout = timeout
+
+    def supports(self, language: str) -> bool:
+        return engine_code(self.name, language) is not None
+
+    def translate(self, text: str, source: str, target: str) -> str:
+        if not text.strip():
+            raise TranslationFailed(f"{self.name}: nothing to translate", retryable=False)
+        src = _source_code(self.name, source, text)
+        tgt = engine_code(self.name, target)
+        if src is None or tgt is None:
+            raise TranslationFailed(
+                f"{self.name}: unsupported language pair {source}->{target}", retryable=False
+            )
+        if _canonical(source) == _canonical(target):
+            return text
+        result = "".join(self._translate_spaced(piece, src, tgt) for piece in self._split(text))
+        if _looks_echoed(text, result):
+            raise TranslationFailed(f"{self.name}: the engine returned the text untranslated")
+        return result
+
+    def _measure(self, text: str) -> int:
+        return len(text)
+
+    def _split(self, text: str) -> list[str]:
+        pieces = split_for_limit(text, self.char_limit, measure=self._measure)
+        if self.query_limit is None:
+            return pieces
+        return [
+            part
+            for piece in pieces
+            for part in split_for_limit(piece, self.query_limit, measure=_query_len)
+        ]
+
+    def _translate_spaced(self, piece: str, source: str, target: str) -> str:
+        # Engines strip their input, so the spacing between pieces is put back here.
+        core = piece.strip()
+        if not core:
+            return piece
+        lead = piece[: len(piece) - len(piece.lstrip())]
+        trail = piece[len(piece.rstrip()) :]
+        translated = _check_piece(self.name, core, self._translate_piece(core, source, target))
+        return lead + translated.strip() + trail
+
+    def _translate_piece(self, text: str, source: str, target: str) -> object:
+        raise NotImplementedError
+
+
+class _DeepTranslatorEngine(_BaseEngine):
+    """Runs a deep-translator class with this engine's HTTP timeout in force."""
+
+    def __init__(self, *, timeout: float) -> None:
+        super().__init__(timeout=timeout)
+        _ensure_requests_patched()
+
+    def _translate_piece(self, text: str, source: str, target: str) -> object:
+        token = _engine_timeout.set(self.timeout)
+        try:
+            # A fresh translator per call: deep-translator keeps request state on the instance.
+            return self._translator(source, target).translate(text)
+        except Exception as exc:
+            raise _failure_from(self.name, exc) from None
+        finally:
+            _engine_timeout.reset(token)
+
+    def _translator(self, source: str, target: str) -> Any:
+        raise NotImplementedError
+
+
+class GoogleEngine(_DeepTranslatorEngine):
+    name = "google"
+    char_limit = 4999  # deep-translator requires len(text) < 5000
+    # Google rejects URLs over about 16 KB: 1,900 CJK characters fail (deep-translator #224).
+    query_limit = 14_000
+
+    def _translator(self, source: str, target: str) -> Any:
+        return GoogleTranslator(source=source, target=target)
+
+
+class LibreEngine(_DeepTranslatorEngine):
+    name = "libre"
+    char_limit = 2000  # below common server char_limit settings
+    query_limit = 7000  # deep-translator sends q in the URL; nginx's default line limit is 8 KB
+    _PLACEHOLDER_KEY = "not-needed"
+
+    def __init__(self, *, url: str, key: str | None, timeout: float) -> None:
+        super().__init__(timeout=timeout)
+        self.base_url = _libre_base(url)
+        self.key = key or self._PLACEHOLDER_KEY
+
+    def _translator(self, source: str, target: str) -> Any:
+        translator = LibreTranslator(
+            source="en", target="es", api_key=self.key,
+            use_free_api=False, custom_url=self.base_url,
+        )  # fmt: skip
+        # deep-translator's Libre list has 17 languages; the server decides what it supports.
+        translator.source, translator.target = source, target
+        return translator
+
+
+def _libre_base(url: str) -> str:
+    # deep-translator appends "translate" to the base URL verbatim, so it must end with "/".
+    base = url.strip().rstrip("/")
+    base = base.removesuffix("/translate")
+    return base + "/"
+
+
+class MyMemoryEngine(_DeepTranslatorEngine):
+    name = "mymemory"
+    char_limit = 480  # MyMemory allows 500 bytes per query; deep-translator < 500 chars
+
+    def __init__(self, *, email: str | None, timeout: float) -> None:
+        super().__init__(timeout=timeout)
+        self.email = email
+
+    def _measure(self, text: str) -> int:
+        return _utf8_len(text)
+
+    def _translator(self, source: str, target: str) -> Any:
+        # With an email ("de" parameter) MyMemory's free quota is 50,000 chars a day, not 5,000.
+        return MyMemoryTranslator(source=source, target=target, email=self.email)
+
+
+class _HttpxEngine(_BaseEngine):
+    def _post(self, url: str, **kwargs: Any) -> Any:
+        try:
+            with httpx.Client(timeout=self.timeout) as client:
+                response = client.post(url, **kwargs)
+        except httpx.TimeoutException:
+            raise TranslationFailed(f"{self.name}: timed out") from None
+        except httpx.HTTPError as exc:
+            raise TranslationFailed(f"{self.name}: {type(exc).__name__}") from None
+        if not response.is_success:
+            raise _failure_from_status(self.name, response.status_code)
+        try:
+            return response.json()
+        except ValueError:
+            raise TranslationFailed(f"{self.name}: unreadable answer") from None
+
+
+def _endpoint(url: str, path: str) -> str:
+    base = url.strip().rstrip("/")
+    return base if base.endswith(path) else base + path
+
+
+class MicrosoftEngine(_HttpxEngine):
+    name = "microsoft"
+    char_limit = 10_000  # the API takes 50,000 per request; smaller keeps latency predictable
+    DEFAULT_URL = "https://api.cognitive.microsofttranslator.com"
+
+    def __init__(self, *, key: str, url: str | None, timeout: float) -> None:
+        super().__init__(timeout=timeout)
+        # "KEY:REGION" carries the resource region, required for regional/multi-service keys.
+        self.key, _, self.region = key.partition(":")
+        self.url = _endpoint(url or self.DEFAULT_URL, "/translate")
+
+    def _translate_piece(self, text: str, source: str, target: str) -> object:
+        headers = {"Ocp-Apim-Subscription-Key": self.key}
+        if self.region:
+            headers["Ocp-Apim-Subscription-Region"] = self.region
+        params = {"api-version": "3.0", "from": source, "to": target}
+        data = self._post(self.url, params=params, headers=headers, json=[{"Text": text}])
+        try:
+            return data[0]["translations"][0]["text"]
+        except (KeyError, IndexError, TypeError):
+            raise TranslationFailed(f"{self.name}: unexpected answer") from None
+
+
+class DeepLEngine(_HttpxEngine):
+    name = "deepl"
+    char_limit = 10_000  # DeepL takes 128 KiB per request
+    FREE_URL = "https://api-free.deepl.com"
+    PRO_URL = "https://api.deepl.com"
+
+    def __init__(self, *, key: str, url: str | None, timeout: float) -> None:
+        super().__init__(timeout=timeout)
+        self.key = key
+        default = self.FREE_URL if key.endswith(":fx") else self.PRO_URL
+        self.url = _endpoint(url or default, "/v2/translate")
+
+    def _translate_piece(self, text: str, source: str, target: str) -> object:
+        form = {
+            "text": text,
+            "source_lang": source,
+            "target_lang": _DEEPL_TARGET.get(target, target),
+        }
+        headers = {"Authorization": f"DeepL-Auth-Key {self.key}"}
+        data = self._post(self.url, data=form, headers=headers)
+        try:
+            return data["translations"][0]["text"]
+        except (KeyError, IndexError, TypeError):
+            raise TranslationFailed(f"{self.name}: unexpected answer") from None
+
+
+# ----------------------------------------------------------------------------- factory
+
+
+def _require_key(name: str, key: str | None) -> str:
+    if not key:
+        raise ValueError(f"the {name} translation engine needs an API key")
+    return key
+
+
+def make_engine(
+    name: str, *, url: str | None = None, key: str | None = None, timeout: float = 15.0
+) -> Engine | None:
+    """Build an engine; None for "none", ValueError for unknown names or missing settings.
+
+    ``url``: the LibreTranslate server (required for libre), or an API base for microsoft and
+    deepl (tests point them at a fake).  ``key``: API key (microsoft "KEY" or "KEY:REGION",
+    deepl; optional for libre; for mymemory an email address raising the free quota).
+    """
+    if timeout <= 0:
+        raise ValueError("timeout must be positive")
+    if name == "none":
+        return None
+    if name == "google":
+        return GoogleEngine(timeout=timeout)
+    if name == "libre":
+        if not url:
+            raise ValueError("the libre translation engine needs the server URL")
+        return LibreEngine(url=url, key=key, timeout=timeout)
+    if name == "mymemory":
+        return MyMemoryEngine(email=key if key and "@" in key else None, timeout=timeout)
+    if name == "microsoft":
+        return MicrosoftEngine(key=_require_key(name, key), url=url, timeout=timeout)
+    if name == "deepl":
+        return DeepLEngine(key=_require_key(name, key), url=url, timeout=timeout)
+    raise ValueError(f"unknown translation engine {name!r}; expected one of {ENGINES}")

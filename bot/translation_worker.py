@@ -1,0 +1,269 @@
+"""The translation worker: detects each submission's language and translates it, after intake.
+
+Intake never waits for it: a submission is stored and confirmed first, with its translation
+'pending'; this worker fills in language and translation later. Detection and translation
+libraries are synchronous, so they run in thread pools with a hard timeout. A timed-out call
+keeps its thread slot until the thread really returns (deep-translator's HTTP calls get a
+default timeout, see install_http_timeout), so a dead server can never take more threads than
+the pool has. While the engine keeps failing, a circuit breaker stops calling it; every
+pending translation survives restarts and is retried with backoff until it is done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from bot.locks import KeyedLocks
+from bot.services.language import UNDETERMINED, Detection, Detector
+from bot.services.translation import Engine, TranslationFailed
+from storage.models import TranslationJob, TranslationStatus
+from storage.repository import Repository
+
+_log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+TRANSLATION_THREADS = 2
+IDLE_POLL_S = 5.0
+BASE_BACKOFF_S = 2.0
+MAX_BACKOFF_S = 30.0  # short enough that everything is translated within a minute of recovery
+BREAKER_THRESHOLD = 5
+BREAKER_BASE_COOLDOWN_S = 5.0
+BREAKER_MAX_COOLDOWN_S = 30.0
+_JITTER = random.Random()
+
+
+def retry_delay(attempts: int) -> float:
+    base = min(MAX_BACKOFF_S, BASE_BACKOFF_S * 2.0 ** max(0, attempts))
+    return float(base * (0.75 + 0.5 * _JITTER.random()))
+
+
+def run_in_daemon_thread(fn: Callable[..., T], *args: object) -> asyncio.Future[T]:
+    """Run `fn` in a new daemon thread and return a future for its result.
+
+    Not a ThreadPoolExecutor: Python joins pool threads at exit, so one call hanging on a dead
+    server would hold up the shutdown. A daemon thread is simply left behind.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(result: T | None, error: BaseException | None) -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)  # type: ignore[arg-type]
+
+    def target() -> None:
+        result: T | None = None
+        error: BaseException | None = None
+        try:
+            result = fn(*args)
+        except BaseException as exc:  # handed to the awaiting coroutine, not swallowed
+            error = exc
+        with contextlib.suppress(RuntimeError):  # the loop may be closed by now
+            loop.call_soon_threadsafe(settle, result, error)
+
+    threading.Thread(target=target, name="translate", daemon=True).start()
+    return future
+
+
+class CircuitBreaker:
+    """Stops calls to an engine that keeps failing; lets one trial call through per cool-down."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._threshold = BREAKER_THRESHOLD
+        self._base = BREAKER_BASE_COOLDOWN_S
+        self._max = BREAKER_MAX_COOLDOWN_S
+        self._clock = clock
+        self._failures = 0
+        self._opened = 0  # how many times in a row it opened: the cool-down doubles
+        self._open_until = 0.0
+
+    @property
+    def open_for(self) -> float:
+        """Seconds until calls are allowed again (0 when closed)."""
+        return max(0.0, self._open_until - self._clock())
+
+    def allow(self) -> bool:
+        return self.open_for == 0.0
+
+    def success(self) -> None:
+        self._failures = 0
+        self._opened = 0
+        self._open_until = 0.0
+
+    def failure(self) -> None:
+        self._failures += 1
+        if self._failures >= self._threshold:
+            cooldown = min(self._max, self._base * 2.0**self._opened)
+            self._opened += 1
+            self._failures = self._threshold - 1  # after the cool-down, one trial decides
+            self._open_until = self._clock() + cooldown
+            _log.warning("translation engine keeps failing; pausing it for %.0f s", cooldown)
+
+
+class TranslationWorker:
+    def __init__(
+        self,
+        repo: Repository,
+        detector: Detector,
+        engine: Engine | None,
+        target: str,
+        *,
+        call_timeout: float = 20.0,
+        threads: int = TRANSLATION_THREADS,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._repo = repo
+        self._detector = detector
+        self._engine = engine
+        self._target = target
+        self._timeout = call_timeout
+        self._threads = threads
+        self._clock = wall_clock
+        self.breaker = CircuitBreaker()
+        # Detection gets its own thread, so languages still show while the engine hangs.
+        self._detect_pool = ThreadPoolExecutor(1, thread_name_prefix="detect")
+        self._translate_slots = asyncio.Semaphore(threads)
+        self._wake = asyncio.Event()
+        self._loop_task: asyncio.Task[None] | None = None
+        self._jobs: dict[int, asyncio.Task[None]] = {}
+        self._same_text: KeyedLocks[tuple[str, str]] = KeyedLocks()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._loop_task = asyncio.create_task(self._run())
+
+    async def stop(self, timeout: float) -> None:
+        """Stop taking jobs; unfinished ones stay pending in the database for the next start."""
+        tasks = [t for t in (self._loop_task, *self._jobs.values()) if t is not None]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout)
+        # Engine threads stuck in a call are daemons: not waited for, results dropped.
+        self._detect_pool.shutdown(wait=False, cancel_futures=True)
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            free = self._threads * 4 - len(self._jobs)
+            jobs = []
+            if free > 0:
+                jobs = await self._repo.due_translations(self._clock(), free, list(self._jobs))
+            for job in jobs:
+                task = asyncio.create_task(self._process(job))
+                self._jobs[job.submission_id] = task
+                task.add_done_callback(self._finished(job.submission_id))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), await self._idle_timeout())
+
+    def _finished(self, submission_id: int) -> Callable[[asyncio.Task[None]], None]:
+        def forget(task: asyncio.Task[None]) -> None:
+            self._jobs.pop(submission_id, None)
+            self._wake.set()
+            if not task.cancelled() and (error := task.exception()) is not None:
+                _log.error("translation of #%d crashed", submission_id, exc_info=error)
+
+        return forget
+
+    async def _idle_timeout(self) -> float:
+        due = await self._repo.next_translation_due_at()
+        if due is None:
+            return IDLE_POLL_S
+        return min(IDLE_POLL_S, max(0.05, due - self._clock()))
+
+    async def _process(self, job: TranslationJob) -> None:
+        language = job.language
+        if language is None:
+            detection = await self._detect(job)
+            if not await self._repo.record_language(
+                job.submission_id, job.text, detection.language, detection.confidence
+            ):
+                return  # edited meanwhile: the edit made it pending again
+            language = detection.language
+        if language == UNDETERMINED or language == self._target or self._engine is None:
+            await self._finish(job, TranslationStatus.NOT_NEEDED)
+            return
+        if not self._engine.supports(language):
+            _log.info(
+                "#%d: %s cannot translate from %r", job.submission_id, self._engine.name, language
+            )
+            await self._finish(job, TranslationStatus.FAILED)
+            return
+        await self._translate(job, self._engine, language)
+
+    async def _detect(self, job: TranslationJob) -> Detection:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self._detect_pool, self._detector.detect, job.text, job.hint
+        )
+
+    async def _translate(self, job: TranslationJob, engine: Engine, source: str) -> None:
+        # Identical texts arriving together wait for the first one, then find it cached.
+        async with self._same_text.hold((source, job.text)):
+            cached = await self._repo.cached_translation(
+                engine.name, source, self._target, job.text
+            )
+            if cached is not None:
+                await self._finish(job, TranslationStatus.DONE, cached, engine.name)
+                return
+            await self._ask_engine(job, engine, source)
+
+    async def _ask_engine(self, job: TranslationJob, engine: Engine, source: str) -> None:
+        if not self.breaker.allow():
+            # Not an attempt: the engine was not asked. Come back when the breaker lets us.
+            due = self._clock() + self.breaker.open_for + 0.1
+            await self._repo.postpone_translation(job.submission_id, due, "engine paused", False)
+            return
+        try:
+            translation = await self._call(engine.translate, job.text, source, self._target)
+        except (TranslationFailed, TimeoutError) as error:
+            self.breaker.failure()
+            reason = str(error) or f"no answer within {self._timeout:.0f} s"
+            delay = retry_delay(job.attempts)
+            _log.info("#%d not translated (%s); retry in %.0f s", job.submission_id, reason, delay)
+            await self._repo.postpone_translation(job.submission_id, self._clock() + delay, reason)
+            return
+        self.breaker.success()
+        now = datetime.now(UTC)
+        await self._repo.cache_translation(
+            engine.name, source, self._target, job.text, translation, now
+        )
+        await self._finish(job, TranslationStatus.DONE, translation, engine.name)
+
+    async def _call(self, fn: Callable[[str, str, str], T], *args: str) -> T:
+        """Run a blocking engine call with a hard timeout; its slot frees when its thread does."""
+        await self._translate_slots.acquire()
+        future = run_in_daemon_thread(fn, *args)
+
+        def release(done: asyncio.Future[T]) -> None:
+            self._translate_slots.release()
+            if not done.cancelled():
+                done.exception()  # a failure after we stopped waiting is nobody's error
+
+        future.add_done_callback(release)
+        return await asyncio.wait_for(asyncio.shield(future), self._timeout)
+
+    async def _finish(
+        self,
+        job: TranslationJob,
+        status: TranslationStatus,
+        translation: str | None = None,
+        engine: str | None = None,
+    ) -> None:
+        await self._repo.record_translation(
+            job.submission_id, job.text, status, datetime.now(UTC), translation, engine
+        )
