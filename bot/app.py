@@ -15,6 +15,7 @@ from bot.i18n import Locales
 from bot.polling import RawUpdatesRequest
 from bot.services.intake import Clock, IntakeRules, IntakeService, utc_now
 from bot.services.language import Detector, make_detector
+from bot.services.preferences import PreferencesService
 from bot.services.translation import install_http_timeout, make_engine
 from bot.translation_worker import TranslationWorker
 from bot.workers import OutboxSender
@@ -86,8 +87,9 @@ def build_application(
     intake = IntakeService(
         repo, locales, rules, sender.wake, clock, notify_text_changed=translator.wake
     )
+    preferences = PreferencesService(repo, locales, sender.wake, clock)
     application.services = Services(
-        settings, repo, locales, intake, sender, translator, updates_request
+        settings, repo, locales, intake, preferences, sender, translator, updates_request
     )
     common.register(application)
     participant.register(application)

@@ -3,6 +3,7 @@ so decoding is strict and every decoded action is re-checked by the service."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from storage.models import Kind
@@ -10,6 +11,7 @@ from storage.models import Kind
 MAX_CALLBACK_BYTES = 64
 _KIND_CODES = {Kind.QUESTION: "q", Kind.IDEA: "i"}
 _CODE_KINDS = {code: kind for kind, code in _KIND_CODES.items()}
+_LOCALE = re.compile(r"^[a-z]{2,3}(_[A-Za-z]{2,4})?$")
 
 
 class BadCallback(ValueError):
@@ -24,11 +26,24 @@ class SwitchKind:
     kind: Kind
 
 
-Callback = SwitchKind
+@dataclass(frozen=True, slots=True)
+class ChooseLanguage:
+    """The participant picks the language the bot speaks to them in."""
+
+    locale: str
+
+
+Callback = SwitchKind | ChooseLanguage
+# Prefixes, for routing presses to handlers at registration.
+SWITCH_KIND_PREFIX = "k:"
+CHOOSE_LANGUAGE_PREFIX = "l:"
 
 
 def encode(action: Callback) -> str:
-    data = f"k:{_KIND_CODES[action.kind]}:{action.submission_id}"
+    if isinstance(action, SwitchKind):
+        data = f"{SWITCH_KIND_PREFIX}{_KIND_CODES[action.kind]}:{action.submission_id}"
+    else:
+        data = f"{CHOOSE_LANGUAGE_PREFIX}{action.locale}"
     if len(data.encode()) > MAX_CALLBACK_BYTES:
         raise ValueError(f"callback_data over {MAX_CALLBACK_BYTES} bytes: {data!r}")
     return data
@@ -42,6 +57,8 @@ def decode(data: str | None) -> Callback:
         submission_id = _positive_id(parts[2])
         if submission_id is not None:
             return SwitchKind(submission_id, _CODE_KINDS[parts[1]])
+    if len(parts) == 2 and parts[0] == "l" and _LOCALE.match(parts[1]):
+        return ChooseLanguage(parts[1])
     raise BadCallback(repr(data))
 
 

@@ -11,6 +11,7 @@ from bot.config import Settings
 from bot.i18n import Locales
 from bot.polling import RawUpdatesRequest
 from bot.services.intake import IntakeService
+from bot.services.preferences import PreferencesService
 from bot.translation_worker import TranslationWorker
 from bot.workers import OutboxSender
 from storage.repository import Repository
@@ -22,6 +23,7 @@ class Services:
     repo: Repository
     locales: Locales
     intake: IntakeService
+    preferences: PreferencesService
     sender: OutboxSender
     translator: TranslationWorker
     updates_request: RawUpdatesRequest

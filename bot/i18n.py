@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from babel import Locale, UnknownLocaleError
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
@@ -76,6 +77,20 @@ class Locales:
 
     def get(self, locale: str) -> NullTranslations:
         return self.catalogs.get(locale) or self.catalogs[self.default]
+
+
+# Our "zh" catalog is Simplified Chinese: its name should say so.
+_CLDR_NAMES = {"zh": "zh_Hans"}
+
+
+def native_name(locale: str) -> str:
+    """The language's name in itself, from CLDR (Babel): "Español", "العربية", "中文 (简体)"."""
+    try:
+        cldr = Locale.parse(_CLDR_NAMES.get(locale, locale))
+    except (ValueError, UnknownLocaleError):
+        return locale
+    name = cldr.get_display_name(cldr) or locale
+    return name[:1].upper() + name[1:]  # "español" -> "Español"; scripts without case unchanged
 
 
 def load_locales(locales_dir: Path, default: str = DEFAULT_LOCALE) -> Locales:

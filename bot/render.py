@@ -74,8 +74,11 @@ class Reply:
             "message_id": message_id,
             "text": self.text,
             "parse_mode": PARSE_MODE,
-            "reply_markup": self.markup() or {"inline_keyboard": []},
         }
+        # Without reply_markup Telegram removes the message's buttons, which is what we want
+        # when the new text has none.
+        if (markup := self.markup()) is not None:
+            params["reply_markup"] = markup
         return OutboxMessage(chat_id, "edit_message_text", params, dedup_key)
 
 
@@ -151,6 +154,7 @@ def help_text(tr: Gettext, limit: int, window_minutes: int) -> Reply:
         tr.gettext("• /idea <i>your idea</i>: share an idea for the policy dialogue."),
         tr.gettext("• /ask <i>your question</i>: the same as writing a question."),
         tr.gettext("• /my: what you have sent and what happened to it."),
+        tr.gettext("• /language: choose the language I write to you in."),
         tr.gettext("• /start: the welcome message again."),
         "",
         tr.ngettext(
@@ -255,6 +259,61 @@ def edit_not_submission(tr: Gettext) -> Reply:
     return Reply(
         tr.gettext("I can't use this edit. Please send your text again as a new message.")
     )
+
+
+# ---- language choice and Telegram's menus ---------------------------------------------------
+
+LANGUAGE_BUTTONS_PER_ROW = 2
+
+
+def language_menu(tr: Gettext, options: Sequence[tuple[str, str]], current: str) -> Reply:
+    """`options`: (locale, native name) pairs; the current one is ticked."""
+    buttons = [
+        Button(("✓ " if locale == current else "") + name,
+               callbacks.encode(callbacks.ChooseLanguage(locale)))
+        for locale, name in options
+    ]  # fmt: skip
+    rows = tuple(
+        tuple(buttons[i : i + LANGUAGE_BUTTONS_PER_ROW])
+        for i in range(0, len(buttons), LANGUAGE_BUTTONS_PER_ROW)
+    )
+    return Reply(tr.gettext("🌐 Choose the language I write to you in:"), rows)
+
+
+def language_chosen(tr: Gettext, name: str) -> Reply:
+    """In the newly chosen language."""
+    return Reply("✅ " + escape(language_chosen_toast(tr, name)))
+
+
+def language_chosen_toast(tr: Gettext, name: str) -> str:
+    """Plain text: Telegram shows a button's answer without parsing HTML."""
+    return tr.gettext("From now on I will write to you in {language}.").format(language=name)
+
+
+def bot_commands(tr: Gettext) -> list[tuple[str, str]]:
+    """Participants' commands for Telegram's menu: plain text, no HTML."""
+    return [
+        ("start", tr.gettext("Welcome and how to take part")),
+        ("ask", tr.gettext("Ask a question for the live show")),
+        ("idea", tr.gettext("Share an idea for the policy dialogue")),
+        ("my", tr.gettext("What you have sent and its status")),
+        ("language", tr.gettext("Choose your language")),
+        ("help", tr.gettext("Help")),
+    ]
+
+
+def bot_description(tr: Gettext) -> str:
+    """Shown in an empty chat before /start (plain text, up to 512 characters)."""
+    return tr.gettext(
+        "Send your questions for the live show and your ideas for the policy dialogue of the "
+        "Global Town Hall, in your own language. Each one gets a reference number, and you are "
+        "told what happens to it. Only the event's moderators and organizers read them."
+    )
+
+
+def bot_short_description(tr: Gettext) -> str:
+    """On the bot's profile (plain text, up to 120 characters)."""
+    return tr.gettext("Your questions and ideas for the Global Town Hall, in your language.")
 
 
 # ---- polite refusals --------------------------------------------------------------------

@@ -12,6 +12,7 @@ from bot.app import build_application
 from bot.config import Settings
 from bot.context import TownHallApplication
 from bot.i18n import load_locales
+from bot.menus import publish_menus
 from bot.polling import DurablePoller
 from storage import Repository, open_database
 
@@ -62,12 +63,14 @@ async def _serve(application: TownHallApplication, repo: Repository, stop: async
     await application.bot.delete_webhook(drop_pending_updates=False)
     services.sender.start()
     services.translator.start()
+    menus = asyncio.create_task(publish_menus(application.bot, services.locales))
     poller = DurablePoller(application, repo, raw_request=services.updates_request)
     await poller.replay()
     _log.info("townhall-bot is running as @%s", application.bot.username)
     try:
         await poller.run(stop)
     finally:
+        menus.cancel()
         _log.info("stopping: finishing updates in hand")
         if not await poller.drain(DRAIN_TIMEOUT_S):
             _log.warning("some updates were cut short; they will be replayed at the next start")

@@ -167,8 +167,11 @@ class TranslationWorker:
                 task = asyncio.create_task(self._process(job))
                 self._jobs[job.submission_id] = task
                 task.add_done_callback(self._finished(job.submission_id))
+            # The timeout first: a coroutine made before an await that gets cancelled would
+            # never be awaited.
+            timeout = await self._idle_timeout()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), await self._idle_timeout())
+                await asyncio.wait_for(self._wake.wait(), timeout)
 
     def _finished(self, submission_id: int) -> Callable[[asyncio.Task[None]], None]:
         def forget(task: asyncio.Task[None]) -> None:

@@ -328,6 +328,23 @@ class Repository:
         self._locale_choices[user_id] = choice
         return choice
 
+    async def set_locale_choice(
+        self, user_id: int, language_code: str | None, locale: str, now: datetime
+    ) -> None:
+        """Remember the participant's language (creating the participant on a first act)."""
+        for _ in range(3):  # a pseudonym collision (1 in 10^12) retries with another one
+            try:
+                await self.db.fetchall(
+                    "INSERT INTO participants (user_id, language_code, locale, pseudonym,"
+                    " created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE"
+                    " SET locale = excluded.locale, language_code = excluded.language_code",
+                    (user_id, language_code, locale, _new_pseudonym(), format_timestamp(now)),
+                )
+                break
+            except sqlite3.IntegrityError:
+                continue
+        self._locale_choices[user_id] = locale
+
     async def participant(self, user_id: int) -> Participant | None:
         row = await self.db.fetchone("SELECT * FROM participants WHERE user_id = ?", (user_id,))
         if row is None:
@@ -342,27 +359,21 @@ class Repository:
         now: datetime,
         notice: Callable[[Submission], OutboxMessage],
     ) -> Submission | None:
-        """Replace the text of a still-pending submission (compare-and-set on the status).
+        """Replace the text of a still-pending submission; None if no longer pending.
 
-        Language and translation are cleared: they described the old text. Returns None when
-        the submission is no longer pending (nothing changes then).
+        Language and translation are cleared: they described the old text, and the
+        translation worker will look at the new one.
         """
-        async with self.db.transaction() as conn:
-            rows = list(
-                await conn.execute_fetchall(
-                    "UPDATE submissions SET text = ?, updated_at = ?, language = NULL,"
-                    " language_confidence = NULL, translation = NULL, translation_engine = NULL,"
-                    " translation_status = 'pending', translated_at = NULL,"
-                    " translation_attempts = 0, translation_due_at = 0, translation_error = NULL"
-                    " WHERE id = ? AND participant_id = ? AND status = ? RETURNING *",
-                    (text, format_timestamp(now), submission_id, participant_id, Status.PENDING),
-                )
-            )
-            if not rows:
-                return None
-            updated = _submission(rows[0])
-            await _queue(conn, [notice(updated)], now)
-        return updated
+        return await self._change_pending(
+            "text = ?, language = NULL, language_confidence = NULL, translation = NULL,"
+            " translation_engine = NULL, translation_status = 'pending', translated_at = NULL,"
+            " translation_attempts = 0, translation_due_at = 0, translation_error = NULL",
+            (text,),
+            submission_id,
+            participant_id,
+            now,
+            notice,
+        )
 
     async def switch_kind(
         self,
@@ -373,13 +384,28 @@ class Repository:
         notice: Callable[[Submission], OutboxMessage],
     ) -> Submission | None:
         """Change a pending submission's kind; None unless it is the participant's and pending."""
+        return await self._change_pending(
+            "kind = ?", (kind.value,), submission_id, participant_id, now, notice
+        )
+
+    async def _change_pending(
+        self,
+        assignments: str,
+        values: tuple[object, ...],
+        submission_id: int,
+        participant_id: int,
+        now: datetime,
+        notice: Callable[[Submission], OutboxMessage],
+    ) -> Submission | None:
+        """Compare-and-set on (owner, status pending), with the notice queued in the same
+        transaction. `assignments` is one of the constant SQL fragments above, never input."""
         async with self.db.transaction() as conn:
             rows = list(
                 await conn.execute_fetchall(
-                    "UPDATE submissions SET kind = ?, updated_at = ?"
+                    f"UPDATE submissions SET {assignments}, updated_at = ?"
                     " WHERE id = ? AND participant_id = ? AND status = ? RETURNING *",
                     (
-                        kind.value,
+                        *values,
                         format_timestamp(now),
                         submission_id,
                         participant_id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -11,11 +12,15 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from bot.i18n import load_locales
+from bot.services.language import make_detector
 from tests.fakes.telegram_api import ApiError, parse_html
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ROOT / "locales"
-SHIPPED = ("en", "fr", "es", "ar", "ru", "zh", "pt")
+SHIPPED = (
+    "en", "fr", "es", "ar", "ru", "zh", "pt", "fa", "tr", "uk",
+    "id", "sw", "hi", "ur", "bn", "de", "vi", "am", "ha", "my",
+)  # fmt: skip
 PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
 TAG = re.compile(r"</?[a-z]+>")
 
@@ -100,3 +105,30 @@ def test_every_shipped_locale_loads_with_its_plural_rule() -> None:
     arabic = locales.get("ar")
     one, two, few = (arabic.ngettext("{count} minute", "{count} minutes", n) for n in (1, 2, 3))
     assert len({one, two, few}) == 3  # Arabic has a dual and a "few" form
+
+
+DETECTOR = functools.cache(make_detector)  # one model load for all locales
+
+
+def prose(text: str) -> str:
+    """The words of a catalog string, without placeholders, tags, commands and emoji."""
+    text = TAG.sub(" ", PLACEHOLDER.sub(" ", text))
+    return " ".join(w for w in text.split() if not w.startswith(("/", "#", "•")))
+
+
+@pytest.mark.parametrize("locale", [loc for loc in SHIPPED if loc != "en"])
+def test_catalog_is_written_in_its_language(locale: str) -> None:
+    """Detect the language of every translation long enough to tell (30+ letters)."""
+    detector = DETECTOR()
+    verdicts = []
+    for message in entries(load(locale)):
+        for text in forms(message):
+            words = prose(text)
+            if sum(c.isalpha() for c in words) >= 30:
+                verdicts.append((detector.detect(words).language, words))
+    assert verdicts, "nothing long enough to check"
+    english = [words for language, words in verdicts if language == "en"]
+    assert english == [], f"{locale}: left in English"
+    right = sum(1 for language, _ in verdicts if language == locale)
+    # Short interface strings can look like a neighbour language; most must be recognised.
+    assert right >= 0.75 * len(verdicts), f"{locale}: {verdicts}"

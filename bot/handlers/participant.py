@@ -1,4 +1,4 @@
-"""Participants in a private chat: questions, ideas, /my, edits and the kind switch."""
+"""Participants in a private chat: questions, ideas, /my, /language, edits, buttons."""
 
 from __future__ import annotations
 
@@ -66,18 +66,30 @@ async def my_submissions(update: Update, ctx: BotContext) -> None:
         await ctx.services.intake.list_own(author, update.update_id)
 
 
-async def switch_kind(update: Update, ctx: BotContext) -> None:
+async def choose_language(update: Update, ctx: BotContext) -> None:
+    if author := author_of(update):
+        await ctx.services.preferences.show_language_menu(author, update.update_id)
+
+
+async def button_pressed(update: Update, ctx: BotContext) -> None:
     query = update.callback_query
     author = author_of(update)
     if query is None or author is None or query.message is None:
         return
+    message_id = query.message.message_id
     try:
         action = callbacks.decode(query.data)
-        toast = await ctx.services.intake.switch_kind(
-            author, update.update_id, query.message.message_id, action
-        )
     except callbacks.BadCallback:
         toast = render.stale_button(await ctx.services.intake.catalog_for(author))
+    else:
+        if isinstance(action, callbacks.SwitchKind):
+            toast = await ctx.services.intake.switch_kind(
+                author, update.update_id, message_id, action
+            )
+        else:
+            toast = await ctx.services.preferences.choose_language(
+                author, update.update_id, message_id, action.locale
+            )
     try:
         # Answered directly, not through the outbox: the spinner on the button waits for it
         # and Telegram drops answers that come too late.
@@ -90,6 +102,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("idea", idea_from_command, filters=PRIVATE_NEW))
     app.add_handler(CommandHandler("ask", question_from_command, filters=PRIVATE_NEW))
     app.add_handler(CommandHandler("my", my_submissions, filters=PRIVATE_NEW))
+    app.add_handler(CommandHandler("language", choose_language, filters=PRIVATE_NEW))
     app.add_handler(MessageHandler(PRIVATE & filters.UpdateType.EDITED_MESSAGE, edited))
     app.add_handler(
         MessageHandler(
@@ -98,4 +111,4 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
         )
     )
     app.add_handler(MessageHandler(_NO_TEXT, refuse_without_text))
-    app.add_handler(CallbackQueryHandler(switch_kind))
+    app.add_handler(CallbackQueryHandler(button_pressed))

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from bot import domain, render
 from bot.callbacks import SwitchKind
 from bot.i18n import Gettext, Locales
+from bot.services.outbox import Replies
 from storage.models import Kind, OutboxMessage, Submission
 from storage.repository import NewSubmission, Quota, QuotaExceeded, Repository
 
@@ -69,6 +70,7 @@ class IntakeService:
         self._repo = repo
         self._locales = locales
         self._rules = rules
+        self._replies = Replies(repo, notify_outbox, clock)
         self._notify = notify_outbox
         # A new or edited text is something for the translation worker to look at.
         self._text_changed = notify_text_changed
@@ -197,5 +199,4 @@ class IntakeService:
         await self._queue(reply.send(author.chat_id, f"reply:{update_id}"))
 
     async def _queue(self, message: OutboxMessage) -> None:
-        if await self._repo.queue_messages([message], self._clock()):
-            self._notify()
+        await self._replies.queue(message)

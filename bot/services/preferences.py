@@ -1,0 +1,57 @@
+"""A participant's preferences: the language the bot writes to them in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot import render
+from bot.i18n import Locales, native_name
+from bot.services.intake import Author, Clock, utc_now
+from bot.services.outbox import Replies
+from storage.repository import Repository
+
+
+class PreferencesService:
+    def __init__(
+        self,
+        repo: Repository,
+        locales: Locales,
+        notify_outbox: Callable[[], None],
+        clock: Clock = utc_now,
+    ) -> None:
+        self._repo = repo
+        self._locales = locales
+        self._clock = clock
+        self._replies = Replies(repo, notify_outbox, clock)
+
+    def language_options(self) -> list[tuple[str, str]]:
+        """Every shipped locale with its native name, in a stable order."""
+        return [(locale, native_name(locale)) for locale in self._locales.available]
+
+    async def current_locale(self, author: Author) -> str:
+        choice = await self._repo.locale_choice(author.user_id)
+        return self._locales.resolve(choice, author.language_code)
+
+    async def show_language_menu(self, author: Author, update_id: int) -> None:
+        current = await self.current_locale(author)
+        menu = render.language_menu(self._locales.get(current), self.language_options(), current)
+        await self._replies.queue(menu.send(author.chat_id, f"reply:{update_id}"))
+
+    async def choose_language(
+        self, author: Author, update_id: int, menu_message_id: int, locale: str
+    ) -> str:
+        """Store the choice and turn the menu into a confirmation; returns the toast text.
+
+        The locale is checked here, not trusted from the button: callback data can be forged.
+        """
+        if locale not in self._locales.catalogs:
+            return render.stale_button(self._locales.get(await self.current_locale(author)))
+        await self._repo.set_locale_choice(
+            author.user_id, author.language_code, locale, self._clock()
+        )
+        tr, name = self._locales.get(locale), native_name(locale)
+        chosen = render.language_chosen(tr, name)
+        await self._replies.queue(
+            chosen.edit(author.chat_id, menu_message_id, f"lang:{update_id}")
+        )
+        return render.language_chosen_toast(tr, name)
