@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from telegram.ext import ApplicationBuilder, ContextTypes
@@ -10,15 +11,18 @@ from telegram.request import HTTPXRequest
 
 from bot.config import Settings
 from bot.context import BotContext, Services, TownHallApplication
-from bot.handlers import common, participant
+from bot.feed import FeedWorker
+from bot.handlers import common, moderator, participant
 from bot.i18n import Locales
 from bot.polling import RawUpdatesRequest
 from bot.services.intake import Clock, IntakeRules, IntakeService, utc_now
 from bot.services.language import Detector, make_detector
+from bot.services.moderation import ModerationService
 from bot.services.preferences import PreferencesService
 from bot.services.translation import install_http_timeout, make_engine
 from bot.translation_worker import TranslationWorker
 from bot.workers import OutboxSender
+from storage.moderation import ModerationStore
 from storage.repository import Repository
 
 # Telegram allows ~30 messages/s; at a few hundred ms per request 8 in flight keep up with
@@ -33,7 +37,9 @@ def shared_detector(name: str, candidates: tuple[str, ...] | None) -> Detector:
     return make_detector(name, candidates)
 
 
-def build_translation_worker(settings: Settings, repo: Repository) -> TranslationWorker:
+def build_translation_worker(
+    settings: Settings, repo: Repository, on_translated: Callable[[int], Awaitable[None]]
+) -> TranslationWorker:
     # deep-translator sets no HTTP timeout of its own; without one, a server that accepts
     # and never answers would hold a thread forever.
     install_http_timeout(settings.translator_timeout)
@@ -50,6 +56,7 @@ def build_translation_worker(settings: Settings, repo: Repository) -> Translatio
         settings.language,
         # A long text is several requests; the hard limit covers the whole of it.
         call_timeout=settings.translator_timeout * 3,
+        on_translated=on_translated,
     )
 
 
@@ -83,15 +90,36 @@ def build_application(
         quota_limit=settings.rate_limit,
         quota_window=timedelta(seconds=settings.rate_window_s),
     )
-    translator = build_translation_worker(settings, repo)
+    store = ModerationStore(repo.db)
+    moderation = ModerationService(repo, store, locales, settings, sender.wake, clock)
+    translator = build_translation_worker(settings, repo, moderation.refresh_post)
+    feed = None
+    if settings.moderator_chat is not None:
+        feed = FeedWorker(store, moderation, settings.moderator_chat, sender.wake, clock)
+
+    def text_changed() -> None:
+        translator.wake()
+        if feed is not None:
+            feed.wake()
+
     intake = IntakeService(
-        repo, locales, rules, sender.wake, clock, notify_text_changed=translator.wake
+        repo, locales, rules, sender.wake, clock, notify_text_changed=text_changed
     )
     preferences = PreferencesService(repo, locales, sender.wake, clock)
     application.services = Services(
-        settings, repo, locales, intake, preferences, sender, translator, updates_request
+        settings=settings,
+        repo=repo,
+        locales=locales,
+        intake=intake,
+        preferences=preferences,
+        moderation=moderation,
+        sender=sender,
+        translator=translator,
+        feed=feed,
+        updates_request=updates_request,
     )
     common.register(application)
     participant.register(application)
+    moderator.register(application, settings.moderator_chat)
     common.register_fallbacks(application)
     return application

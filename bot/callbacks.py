@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from storage.models import Kind
+from bot.domain import Action
+from storage.models import Kind, Status
 
 MAX_CALLBACK_BYTES = 64
 _KIND_CODES = {Kind.QUESTION: "q", Kind.IDEA: "i"}
@@ -33,17 +34,62 @@ class ChooseLanguage:
     locale: str
 
 
-Callback = SwitchKind | ChooseLanguage
+@dataclass(frozen=True, slots=True)
+class Moderate:
+    """A moderator's button on a post or a review card (`card`: show the next card after)."""
+
+    action: Action
+    submission_id: int
+    card: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SkipCard:
+    submission_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class QueuePage:
+    status: Status
+    kind: Kind | None
+    language: str | None
+    offset: int
+
+
+Callback = SwitchKind | ChooseLanguage | Moderate | SkipCard | QueuePage
 # Prefixes, for routing presses to handlers at registration.
 SWITCH_KIND_PREFIX = "k:"
 CHOOSE_LANGUAGE_PREFIX = "l:"
+PARTICIPANT_PATTERN = r"^[kl]:"
+MODERATOR_PATTERN = r"^[mcsq]:"
+_ACTION_CODES = {
+    Action.SHORTLIST: "s",
+    Action.APPROVE: "a",
+    Action.REJECT: "r",
+    Action.ANSWERED: "d",
+    Action.DEMOTE: "m",
+}
+_CODE_ACTIONS = {code: action for action, code in _ACTION_CODES.items()}
+_STATUS_CODES = {status: status.value[0] for status in Status}  # p s a n r w: all distinct
+_CODE_STATUSES = {code: status for status, code in _STATUS_CODES.items()}
 
 
 def encode(action: Callback) -> str:
-    if isinstance(action, SwitchKind):
-        data = f"{SWITCH_KIND_PREFIX}{_KIND_CODES[action.kind]}:{action.submission_id}"
-    else:
-        data = f"{CHOOSE_LANGUAGE_PREFIX}{action.locale}"
+    match action:
+        case SwitchKind():
+            data = f"{SWITCH_KIND_PREFIX}{_KIND_CODES[action.kind]}:{action.submission_id}"
+        case ChooseLanguage():
+            data = f"{CHOOSE_LANGUAGE_PREFIX}{action.locale}"
+        case Moderate():
+            prefix = "c" if action.card else "m"
+            data = f"{prefix}:{_ACTION_CODES[action.action]}:{action.submission_id}"
+        case SkipCard():
+            data = f"s:{action.submission_id}"
+        case QueuePage():
+            kind = _KIND_CODES[action.kind] if action.kind else "-"
+            data = (
+                f"q:{_STATUS_CODES[action.status]}:{kind}:{action.language or '-'}:{action.offset}"
+            )
     if len(data.encode()) > MAX_CALLBACK_BYTES:
         raise ValueError(f"callback_data over {MAX_CALLBACK_BYTES} bytes: {data!r}")
     return data
@@ -59,7 +105,34 @@ def decode(data: str | None) -> Callback:
             return SwitchKind(submission_id, _CODE_KINDS[parts[1]])
     if len(parts) == 2 and parts[0] == "l" and _LOCALE.match(parts[1]):
         return ChooseLanguage(parts[1])
+    if len(parts) == 3 and parts[0] in ("m", "c") and parts[1] in _CODE_ACTIONS:
+        submission_id = _positive_id(parts[2])
+        if submission_id is not None:
+            return Moderate(_CODE_ACTIONS[parts[1]], submission_id, card=parts[0] == "c")
+    if len(parts) == 2 and parts[0] == "s" and (submission_id := _positive_id(parts[1])):
+        return SkipCard(submission_id)
+    if len(parts) == 5 and parts[0] == "q":
+        return _queue_page(parts[1:])
     raise BadCallback(repr(data))
+
+
+def _queue_page(parts: list[str]) -> QueuePage:
+    status_code, kind_code, language, offset_text = parts
+    offset = _positive_id(offset_text) if offset_text != "0" else 0
+    valid = (
+        status_code in _CODE_STATUSES
+        and (kind_code == "-" or kind_code in _CODE_KINDS)
+        and (language == "-" or _LOCALE.match(language))
+        and offset is not None
+    )
+    if not valid or offset is None:
+        raise BadCallback(":".join(parts))
+    return QueuePage(
+        _CODE_STATUSES[status_code],
+        _CODE_KINDS.get(kind_code),
+        None if language == "-" else language,
+        offset,
+    )
 
 
 def _positive_id(text: str) -> int | None:

@@ -41,6 +41,7 @@ class Settings:
     detector: str = "py3langid"
     # None: the detector's default candidate set.
     languages: tuple[str, ...] | None = None
+    rejection_notices: bool = True
     rate_limit: int = 5
     rate_window_s: int = 600
     min_length: int = 8
@@ -177,6 +178,18 @@ def _api_url(env: Mapping[str, str]) -> str:
     return raw
 
 
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in _TRUE + _FALSE:
+        raise ConfigError(name, f"{raw!r}; use on or off")
+    return raw in _TRUE
+
+
 def _log_level(env: Mapping[str, str]) -> str:
     raw = env.get("TOWNHALL_LOG_LEVEL", "").strip().upper() or "INFO"
     if raw not in LOG_LEVELS:
@@ -203,6 +216,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         translator_timeout=_float(env, "TOWNHALL_TRANSLATOR_TIMEOUT", 15.0),
         detector=_detector(env),
         languages=_languages(env),
+        rejection_notices=_flag(env, "TOWNHALL_REJECTION_NOTICES", True),
         rate_limit=_int(env, "TOWNHALL_RATE_LIMIT", 5),
         rate_window_s=_int(env, "TOWNHALL_RATE_WINDOW", 600),
         min_length=_int(env, "TOWNHALL_MIN_LENGTH", 8),

@@ -8,9 +8,11 @@ from typing import Any
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.config import Settings
+from bot.feed import FeedWorker
 from bot.i18n import Locales
 from bot.polling import RawUpdatesRequest
 from bot.services.intake import IntakeService
+from bot.services.moderation import ModerationService
 from bot.services.preferences import PreferencesService
 from bot.translation_worker import TranslationWorker
 from bot.workers import OutboxSender
@@ -24,8 +26,10 @@ class Services:
     locales: Locales
     intake: IntakeService
     preferences: PreferencesService
+    moderation: ModerationService
     sender: OutboxSender
     translator: TranslationWorker
+    feed: FeedWorker | None
     updates_request: RawUpdatesRequest
 
 

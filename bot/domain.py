@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import dataclass
+from enum import IntEnum, StrEnum
 
 from storage.models import Status
 
@@ -48,3 +50,78 @@ def text_weight(text: str) -> int:
 def participant_may_change(status: Status) -> bool:
     """A participant may edit their text or switch its kind only before review starts."""
     return status is Status.PENDING
+
+
+# ---- roles and the status machine -------------------------------------------------------
+
+
+class Role(IntEnum):
+    """Ordered: each role can do everything the ones below it can (organizers ⊇ moderators)."""
+
+    PARTICIPANT = 0
+    MODERATOR = 1
+    ORGANIZER = 2
+
+
+class Action(StrEnum):
+    SHORTLIST = "shortlist"
+    APPROVE = "approve"
+    REJECT = "reject"
+    ANSWERED = "answered"
+    DEMOTE = "demote"
+    REOPEN = "reopen"
+    WITHDRAW = "withdraw"
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    sources: frozenset[Status]
+    target: Status
+    role: Role  # the least role allowed to act
+
+
+_ANY = frozenset(Status)
+RULES: dict[Action, Rule] = {
+    # Approving straight from pending is the fast path moderators use during the live show.
+    Action.SHORTLIST: Rule(frozenset({Status.PENDING}), Status.SHORTLISTED, Role.MODERATOR),
+    Action.APPROVE: Rule(
+        frozenset({Status.PENDING, Status.SHORTLISTED}), Status.APPROVED, Role.MODERATOR
+    ),
+    Action.REJECT: Rule(
+        frozenset({Status.PENDING, Status.SHORTLISTED}), Status.REJECTED, Role.MODERATOR
+    ),
+    Action.ANSWERED: Rule(frozenset({Status.APPROVED}), Status.ANSWERED, Role.MODERATOR),
+    Action.DEMOTE: Rule(frozenset({Status.APPROVED}), Status.SHORTLISTED, Role.MODERATOR),
+    Action.REOPEN: Rule(_ANY - {Status.PENDING}, Status.PENDING, Role.ORGANIZER),
+    Action.WITHDRAW: Rule(frozenset({Status.PENDING}), Status.WITHDRAWN, Role.PARTICIPANT),
+}
+
+
+class NotAllowed(Exception):
+    """The actor's role does not allow the action."""
+
+
+class WrongStatus(Exception):
+    """The submission is not in a status the action starts from."""
+
+    def __init__(self, current: Status) -> None:
+        super().__init__(current.value)
+        self.current = current
+
+
+def transition(action: Action, current: Status, role: Role) -> Status:
+    """The status `action` leads to from `current`, or why it cannot be done."""
+    rule = RULES[action]
+    if role < rule.role:
+        raise NotAllowed(action.value)
+    if current not in rule.sources:
+        raise WrongStatus(current)
+    return rule.target
+
+
+def role_of(user_id: int, organizers: frozenset[int], moderators: frozenset[int]) -> Role:
+    if user_id in organizers:
+        return Role.ORGANIZER
+    if user_id in moderators:
+        return Role.MODERATOR
+    return Role.PARTICIPANT

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from bot import callbacks
+from bot.domain import RULES, Action
 from bot.i18n import Gettext
 from storage.models import Kind, OutboxMessage, Status, Submission
 
@@ -85,6 +87,12 @@ class Reply:
 def escape(text: str) -> str:
     """Participant text made safe for HTML parse mode."""
     return html.escape(text, quote=False)
+
+
+def plain(html_text: str, limit: int = 200) -> str:
+    """HTML made plain, for a button's answer (Telegram shows it as is; 200 characters max)."""
+    text = html.unescape(re.sub(r"<[^>]+>", "", html_text))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def ref(submission_id: int) -> str:
@@ -376,4 +384,331 @@ def unknown_command(tr: Gettext) -> Reply:
 def internal_error(tr: Gettext) -> Reply:
     return Reply(
         tr.gettext("Sorry, something went wrong on our side. Please try again in a minute.")
+    )
+
+
+# ---- moderators ---------------------------------------------------------------------------
+
+_POST_TEXT_CHARS = 1500  # original and translation each: a post stays far under 4,096
+
+
+def _decision_line(tr: Gettext, sub: Submission) -> str:
+    who = escape(sub.decided_by or "?")
+    lines = {
+        Status.SHORTLISTED: tr.gettext("⭐ Shortlisted by {name}"),
+        Status.APPROVED: tr.gettext("✅ Approved by {name}"),
+        Status.ANSWERED: tr.gettext("🎤 Answered (marked by {name})"),
+        Status.REJECTED: tr.gettext("❌ Not selected by {name}"),
+        Status.WITHDRAWN: tr.gettext("↩️ Withdrawn by the participant"),
+    }
+    if sub.status not in lines:
+        return ""
+    line = lines[sub.status].format(name=who)
+    if sub.status is Status.REJECTED and sub.reason:
+        line += ": " + escape(sub.reason)
+    return line
+
+
+def _language_line(tr: Gettext, sub: Submission) -> str:
+    if sub.language is None:
+        return tr.gettext("language not detected yet")
+    if sub.language == "und":
+        return tr.gettext("no language")
+    confidence = round(100 * (sub.language_confidence or 0))
+    return f"{sub.language} {confidence}%"
+
+
+def post_body(tr: Gettext, sub: Submission, age_minutes: int | None = None) -> str:
+    """What moderators see of a submission: original always, translation when there is one."""
+    head = f"<b>{ref(sub.id)}</b> · {kind_label(tr, sub.kind)} · {_language_line(tr, sub)}"
+    if age_minutes is not None:
+        head += " · " + minutes(tr, age_minutes)
+    parts = [head, f"<blockquote>{escape(_clip(sub.text))}</blockquote>"]
+    if sub.translation:
+        parts.append("🌐 " + escape(_clip(sub.translation)))
+    elif sub.translation_status.value == "pending":
+        parts.append("🌐 " + tr.gettext("<i>translation pending</i>"))
+    if decision := _decision_line(tr, sub):
+        parts.append(decision)
+    return "\n".join(parts)
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= _POST_TEXT_CHARS else text[: _POST_TEXT_CHARS - 1] + "…"
+
+
+def _moderation_buttons(
+    tr: Gettext, sub: Submission, card: bool
+) -> tuple[tuple[Button, ...], ...]:
+    labels = {
+        Action.SHORTLIST: tr.gettext("⭐ Shortlist"),
+        Action.APPROVE: tr.gettext("✅ Approve"),
+        Action.REJECT: tr.gettext("❌ Reject"),
+        Action.ANSWERED: tr.gettext("🎤 Answered"),
+        Action.DEMOTE: tr.gettext("⬇️ Back to shortlist"),
+    }
+    actions = [a for a in labels if sub.status in RULES[a].sources]
+    row = tuple(
+        Button(labels[a], callbacks.encode(callbacks.Moderate(a, sub.id, card))) for a in actions
+    )
+    rows: list[tuple[Button, ...]] = [row] if row else []
+    if card:
+        rows.append((Button(tr.gettext("⏭ Skip"), callbacks.encode(callbacks.SkipCard(sub.id))),))
+    return tuple(rows)
+
+
+def moderator_post(tr: Gettext, sub: Submission) -> Reply:
+    """The submission's post in the moderators' group, with the buttons its status allows."""
+    return Reply(post_body(tr, sub), _moderation_buttons(tr, sub, card=False))
+
+
+def review_card(tr: Gettext, sub: Submission, age_minutes: int) -> Reply:
+    title = tr.gettext("<b>Review</b>")
+    return Reply(f"{title}\n{post_body(tr, sub, age_minutes)}", _moderation_buttons(tr, sub, True))
+
+
+def review_done(tr: Gettext) -> Reply:
+    return Reply(tr.gettext("🎉 Nothing left to review. /queue shows the other lists."))
+
+
+def digest(tr: Gettext, ids: Sequence[int], languages: dict[str, int], since: str) -> Reply:
+    head = tr.ngettext(
+        "📥 <b>{count} new submission</b> since {time}, too many to post one by one:",
+        "📥 <b>{count} new submissions</b> since {time}, too many to post one by one:",
+        len(ids),
+    ).format(count=len(ids), time=escape(since))
+    shown = " ".join(ref(i) for i in ids[:60]) + (" …" if len(ids) > 60 else "")
+    spread = " · ".join(f"{escape(lang)} {n}" for lang, n in sorted(languages.items()))
+    tail = tr.gettext("/review or /queue to go through them.")
+    return Reply("\n".join([head, shown, spread, tail]))
+
+
+def action_done(tr: Gettext, action: Action, submission_id: int) -> str:
+    texts = {
+        Action.SHORTLIST: tr.gettext("⭐ {ref} shortlisted."),
+        Action.APPROVE: tr.gettext("✅ {ref} approved."),
+        Action.REJECT: tr.gettext("❌ {ref} not selected."),
+        Action.ANSWERED: tr.gettext("🎤 {ref} marked as answered."),
+        Action.DEMOTE: tr.gettext("⬇️ {ref} back on the shortlist."),
+        Action.REOPEN: tr.gettext("🔄 {ref} is pending again."),
+        Action.WITHDRAW: tr.gettext("↩️ {ref} withdrawn."),
+    }
+    return texts[action].format(ref=ref(submission_id))
+
+
+def action_lost(tr: Gettext, submission_id: int, current: Status, by: str | None) -> str:
+    """Someone else acted first, or the status does not allow the action."""
+    if by:
+        return tr.gettext("{ref} is already {status} ({name} acted first).").format(
+            ref=ref(submission_id), status=status_label(tr, current), name=escape(by)
+        )
+    return tr.gettext("{ref} is {status}: that cannot be done now.").format(
+        ref=ref(submission_id), status=status_label(tr, current)
+    )
+
+
+def no_such_submission(tr: Gettext, submission_id: int) -> str:
+    return tr.gettext("There is no submission {ref}.").format(ref=ref(submission_id))
+
+
+def staff_only(tr: Gettext, organizers: bool = False) -> Reply:
+    if organizers:
+        return Reply(tr.gettext("Sorry, only the event's organizers can do that."))
+    return Reply(tr.gettext("Sorry, only the event's moderators can do that."))
+
+
+def anonymous_refused(tr: Gettext) -> Reply:
+    return Reply(
+        tr.gettext(
+            "Anonymous admins cannot moderate: every decision is recorded with a name. "
+            "Please turn off “Remain anonymous” for yourself in the group's admin settings."
+        )
+    )
+
+
+def usage(tr: Gettext, command: str) -> Reply:
+    """How to use a moderator command (the syntax itself is not translated)."""
+    syntax = {
+        "shortlist": "/shortlist &lt;id&gt; [&lt;id&gt; ...]",
+        "approve": "/approve &lt;id&gt; [&lt;id&gt; ...]",
+        "reject": "/reject &lt;id&gt; [reason]",
+        "answered": "/answered &lt;id&gt;",
+        "reopen": "/reopen &lt;id&gt;",
+        "show": "/show &lt;id&gt;",
+        "move": "/move &lt;id&gt; &lt;position&gt;",
+        "queue": "/queue [pending|shortlisted|approved|answered|rejected|withdrawn]"
+        " [question|idea] [language]",
+        "unmod": "/unmod &lt;id&gt;",
+        "review": "/review " + tr.gettext("(in a private chat with me)"),
+        "withdraw": "/withdraw &lt;id&gt;",
+    }[command]
+    return Reply(tr.gettext("Please use it like this:") + f"\n<code>{syntax}</code>")
+
+
+def queue_page(
+    tr: Gettext,
+    items: Sequence[Submission],
+    total: int,
+    offset: int,
+    status: Status,
+    nav: tuple[str | None, str | None],
+) -> Reply:
+    """One page of the queue; `nav`: callback data for previous and next pages, if any."""
+    if total == 0:
+        return Reply(tr.gettext("Nothing here: no submission is {status}.").format(
+            status=status_label(tr, status)))  # fmt: skip
+    head = tr.gettext("<b>{status}</b>: {first}–{last} of {total}").format(
+        status=_capitalised(escape(status_label(tr, status))),
+        first=offset + 1,
+        last=offset + len(items),
+        total=total,
+    )
+    lines = [head]
+    for sub in items:
+        position = f"{sub.position}. " if status is Status.APPROVED else ""
+        head = f"{position}{ref(sub.id)} · {sub.language or '?'} · {kind_label(tr, sub.kind)}"
+        lines.append(f"{head}\n{_preview(sub)}")
+    buttons = tuple(
+        Button(label, data) for label, data in (("◀", nav[0]), ("▶", nav[1])) if data is not None
+    )
+    return Reply("\n\n".join(lines), (buttons,) if buttons else ())
+
+
+def _capitalised(text: str) -> str:
+    # Not str.capitalize(): it lowercases the rest ("Wartet auf prüfung").
+    return text[:1].upper() + text[1:]
+
+
+def _preview(sub: Submission) -> str:
+    """One line for lists: in the working language when translated (moderators read it)."""
+    return snippet(sub.translation or sub.text)
+
+
+def run_order(tr: Gettext, items: Sequence[Submission]) -> Reply:
+    if not items:
+        return Reply(tr.gettext("No question is approved yet, so there is no run order."))
+    lines = [tr.gettext("<b>Run order</b>")]
+    for index, sub in enumerate(items, start=1):
+        lines.append(f"{index}. {ref(sub.id)} · {sub.language or '?'} · {_preview(sub)}")
+    return Reply("\n".join(lines))
+
+
+def show_submission(tr: Gettext, sub: Submission, history: Sequence[tuple[str, str]]) -> Reply:
+    """`history`: (time, what happened) lines from the audit log, oldest first."""
+    lines = [post_body(tr, sub)]
+    lines.append(
+        tr.gettext("Received {time}").format(time=sub.created_at.strftime("%Y-%m-%d %H:%M UTC"))
+    )
+    for at, what in history:
+        lines.append(f"• {escape(at)} {escape(what)}")
+    return Reply("\n".join(lines), _moderation_buttons(tr, sub, card=False))
+
+
+def moved(tr: Gettext, submission_id: int, position: int) -> Reply:
+    return Reply(
+        tr.gettext("{ref} is now number {position} in the run order.").format(
+            ref=ref(submission_id), position=position
+        )
+    )
+
+
+def not_approved(tr: Gettext, submission_id: int) -> Reply:
+    return Reply(
+        tr.gettext("{ref} is not approved, so it has no place in the run order.").format(
+            ref=ref(submission_id)
+        )
+    )
+
+
+def invite_link(tr: Gettext, link: str, hours: int) -> Reply:
+    return Reply(
+        tr.ngettext(
+            "Send this one-time link to the new moderator. It works once, for {count} hour:",
+            "Send this one-time link to the new moderator. It works once, for {count} hours:",
+            hours,
+        ).format(count=hours)
+        + f"\n{escape(link)}"
+    )
+
+
+def welcome_moderator(tr: Gettext) -> Reply:
+    return Reply(
+        tr.gettext(
+            "🛡 Welcome to the moderation team! /review shows the submissions one by one; "
+            "/queue lists them; /help has all the commands."
+        )
+    )
+
+
+def invite_invalid(tr: Gettext) -> Reply:
+    return Reply(
+        tr.gettext("This invitation link is not valid any more. Please ask for a new one.")
+    )
+
+
+def moderator_list(tr: Gettext, fixed: Sequence[int], added: Sequence[tuple[int, str]]) -> Reply:
+    lines = [tr.gettext("<b>Moderators</b>")]
+    lines += [f"• <code>{uid}</code> " + tr.gettext("(from the configuration)") for uid in fixed]
+    lines += [f"• <code>{uid}</code> {escape(name)}" for uid, name in added]
+    return Reply("\n".join(lines))
+
+
+def unmodded(tr: Gettext, user_id: int, removed: bool) -> Reply:
+    if removed:
+        return Reply(tr.gettext("{id} is no longer a moderator.").format(id=user_id))
+    return Reply(
+        tr.gettext(
+            "{id} was not added at run time, so it cannot be removed here "
+            "(moderators from the configuration stay until it changes)."
+        ).format(id=user_id)
+    )
+
+
+def moderator_help(tr: Gettext) -> str:
+    return "\n".join(
+        [
+            tr.gettext("<b>For moderators</b>"),
+            "/review · /queue · /show &lt;id&gt; · /order",
+            "/shortlist · /approve · /reject · /answered · /move",
+            tr.gettext("Organizers also: /reopen, /invite, /mods, /unmod"),
+        ]
+    )
+
+
+# ---- what participants are told about their submission ------------------------------------
+
+
+def status_notice(tr: Gettext, sub: Submission) -> Reply | None:
+    """The notice a participant gets when their submission's status changes, if any."""
+    texts = {
+        Status.SHORTLISTED: tr.gettext(
+            "⭐ Good news: your submission {ref} has been shortlisted."
+        ),
+        Status.APPROVED: tr.gettext(
+            "✅ Your submission {ref} has been selected for the live show. Thank you!"
+        ),
+        Status.ANSWERED: tr.gettext(
+            "🎤 Your submission {ref} has been answered in the live show."
+        ),
+        Status.REJECTED: tr.gettext(
+            "Your submission {ref} was not selected this time. Thank you for taking part."
+        ),
+    }
+    if sub.status not in texts:
+        return None
+    text = texts[sub.status].format(ref=ref(sub.id))
+    if sub.status is Status.REJECTED and sub.reason:
+        text += "\n" + tr.gettext("Reason: {reason}").format(reason=escape(sub.reason))
+    return Reply(text)
+
+
+def withdrawn(tr: Gettext, submission_id: int) -> Reply:
+    return Reply(tr.gettext("↩️ {ref} has been withdrawn.").format(ref=ref(submission_id)))
+
+
+def cannot_withdraw(tr: Gettext, submission_id: int) -> Reply:
+    return Reply(
+        tr.gettext(
+            "{ref} can no longer be withdrawn: the moderators have already seen it."
+        ).format(ref=ref(submission_id))
     )

@@ -61,8 +61,11 @@ async def _serve(application: TownHallApplication, repo: Repository, stop: async
         )
     # A webhook left set would make every getUpdates fail with 409.
     await application.bot.delete_webhook(drop_pending_updates=False)
+    await services.moderation.load()
     services.sender.start()
     services.translator.start()
+    if services.feed is not None:
+        services.feed.start()
     menus = asyncio.create_task(publish_menus(application.bot, services.locales))
     poller = DurablePoller(application, repo, raw_request=services.updates_request)
     await poller.replay()
@@ -74,6 +77,8 @@ async def _serve(application: TownHallApplication, repo: Repository, stop: async
         _log.info("stopping: finishing updates in hand")
         if not await poller.drain(DRAIN_TIMEOUT_S):
             _log.warning("some updates were cut short; they will be replayed at the next start")
+        if services.feed is not None:
+            await services.feed.stop()
         await services.translator.stop(TRANSLATOR_STOP_TIMEOUT_S)
         await services.sender.stop(SENDER_STOP_TIMEOUT_S)
         _log.info("stopped after handling %d updates", poller.processed)

@@ -17,7 +17,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -123,6 +123,7 @@ class TranslationWorker:
         call_timeout: float = 20.0,
         threads: int = TRANSLATION_THREADS,
         wall_clock: Callable[[], float] = time.time,
+        on_translated: Callable[[int], Awaitable[None]] | None = None,
     ) -> None:
         self._repo = repo
         self._detector = detector
@@ -131,6 +132,7 @@ class TranslationWorker:
         self._timeout = call_timeout
         self._threads = threads
         self._clock = wall_clock
+        self._on_translated = on_translated
         self.breaker = CircuitBreaker()
         # Detection gets its own thread, so languages still show while the engine hangs.
         self._detect_pool = ThreadPoolExecutor(1, thread_name_prefix="detect")
@@ -267,6 +269,8 @@ class TranslationWorker:
         translation: str | None = None,
         engine: str | None = None,
     ) -> None:
-        await self._repo.record_translation(
+        recorded = await self._repo.record_translation(
             job.submission_id, job.text, status, datetime.now(UTC), translation, engine
         )
+        if recorded and translation is not None and self._on_translated is not None:
+            await self._on_translated(job.submission_id)  # e.g. show it on the moderators' post

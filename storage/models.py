@@ -74,6 +74,10 @@ class Submission:
     updated_at: datetime
     translation_status: TranslationStatus = TranslationStatus.PENDING
     translated_at: datetime | None = None
+    decided_by: str | None = None
+    reason: str | None = None
+    position: int | None = None  # in the run order, when approved
+    feed: str | None = None  # 'post' or 'digest' once shown in the moderators' group
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,12 +98,17 @@ class OutboxMessage:
     """A message owed to someone, before it is queued: a Bot API method and its parameters.
 
     `dedup_key` makes queuing idempotent: a second message with the same key is ignored.
+    `coalesce_key`: a newer message with the same key replaces one still queued (edits of a
+    post: only the latest state matters). `message_ref`: the dedup_key of the send whose
+    message this edits; its message_id is filled in when the edit goes out.
     """
 
     chat_id: int
     method: str
     params: dict[str, Any]
     dedup_key: str | None = None
+    coalesce_key: str | None = None
+    message_ref: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

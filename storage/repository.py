@@ -73,7 +73,7 @@ class SubmitResult:
     created: bool
 
 
-def _submission(row: sqlite3.Row) -> Submission:
+def submission_from_row(row: sqlite3.Row) -> Submission:
     return Submission(
         id=row["id"],
         chat_id=row["chat_id"],
@@ -91,6 +91,10 @@ def _submission(row: sqlite3.Row) -> Submission:
         updated_at=parse_timestamp(row["updated_at"]),
         translation_status=TranslationStatus(row["translation_status"]),
         translated_at=parse_timestamp(row["translated_at"]) if row["translated_at"] else None,
+        decided_by=row["decided_by"],
+        reason=row["reason"],
+        position=row["position"],
+        feed=row["feed"],
     )
 
 
@@ -103,37 +107,51 @@ def _new_pseudonym() -> str:
     return "P-" + secrets.token_hex(5).upper()
 
 
-async def _queue(
+async def queue_in_transaction(
     conn: aiosqlite.Connection, messages: Iterable[OutboxMessage], now: datetime
 ) -> int:
-    rows = [
-        (
-            m.chat_id,
-            m.method,
-            json.dumps(m.params, ensure_ascii=False, separators=(",", ":")),
-            m.dedup_key,
-            now.timestamp(),
-            format_timestamp(now),
-        )
-        for m in messages
-    ]
-    if not rows:
-        return 0
-    if len(rows) == 1:
+    """Queue messages on a connection inside the caller's transaction; returns how many new."""
+    plain = [m for m in messages if m.coalesce_key is None]
+    queued = 0
+    if len(plain) == 1:
         inserted = await conn.execute_fetchall(
-            "INSERT OR IGNORE INTO outbox (chat_id, method, payload, dedup_key, next_attempt_at,"
-            " created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-            rows[0],
+            "INSERT OR IGNORE INTO outbox (chat_id, method, payload, dedup_key, message_ref,"
+            " next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            _outbox_row(plain[0], now),
         )
-        return len(list(inserted))
-    before = conn.total_changes
-    cursor = await conn.executemany(
-        "INSERT OR IGNORE INTO outbox (chat_id, method, payload, dedup_key, next_attempt_at,"
-        " created_at) VALUES (?, ?, ?, ?, ?, ?)",
-        rows,
+        queued += len(list(inserted))
+    elif plain:
+        before = conn.total_changes
+        cursor = await conn.executemany(
+            "INSERT OR IGNORE INTO outbox (chat_id, method, payload, dedup_key, message_ref,"
+            " next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [_outbox_row(m, now) for m in plain],
+        )
+        await cursor.close()
+        queued += conn.total_changes - before
+    for message in messages:
+        if message.coalesce_key is not None:
+            await conn.execute_fetchall(
+                "INSERT INTO outbox (chat_id, method, payload, dedup_key, message_ref,"
+                " next_attempt_at, created_at, coalesce_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (coalesce_key) WHERE state = 'queued'"
+                " DO UPDATE SET payload = excluded.payload",
+                (*_outbox_row(message, now), message.coalesce_key),
+            )
+            queued += 1
+    return queued
+
+
+def _outbox_row(m: OutboxMessage, now: datetime) -> tuple[object, ...]:
+    return (
+        m.chat_id,
+        m.method,
+        json.dumps(m.params, ensure_ascii=False, separators=(",", ":")),
+        m.dedup_key,
+        m.message_ref,
+        now.timestamp(),
+        format_timestamp(now),
     )
-    await cursor.close()
-    return conn.total_changes - before
 
 
 # Locale choices remembered in memory: looked up for every update, changed rarely, and only
@@ -222,7 +240,7 @@ class Repository:
             existing_id, recent, oldest = await self._intake_facts(conn, new, quota)
             if existing_id is not None:
                 existing = await self._submission_by_id(conn, existing_id)
-                await _queue(conn, [confirmation(existing)], new.created_at)
+                await queue_in_transaction(conn, [confirmation(existing)], new.created_at)
                 return SubmitResult(existing, created=False)
             if quota is not None and recent >= quota.limit:
                 raise QuotaExceeded(parse_timestamp(oldest))
@@ -242,8 +260,8 @@ class Repository:
                     stamp,
                 ),
             )
-            stored = _submission(next(iter(rows)))
-            await _queue(conn, [confirmation(stored)], new.created_at)
+            stored = submission_from_row(next(iter(rows)))
+            await queue_in_transaction(conn, [confirmation(stored)], new.created_at)
         return SubmitResult(stored, created=True)
 
     async def _intake_facts(
@@ -289,19 +307,19 @@ class Repository:
         )
         if not rows:
             raise NotFound(f"submission {submission_id}")
-        return _submission(rows[0])
+        return submission_from_row(rows[0])
 
     async def submission(self, submission_id: int) -> Submission:
         row = await self.db.fetchone("SELECT * FROM submissions WHERE id = ?", (submission_id,))
         if row is None:
             raise NotFound(f"submission {submission_id}")
-        return _submission(row)
+        return submission_from_row(row)
 
     async def submission_by_message(self, chat_id: int, message_id: int) -> Submission | None:
         row = await self.db.fetchone(
             "SELECT * FROM submissions WHERE chat_id = ? AND message_id = ?", (chat_id, message_id)
         )
-        return _submission(row) if row else None
+        return submission_from_row(row) if row else None
 
     async def submissions_of(
         self, participant_id: int, limit: int
@@ -313,7 +331,7 @@ class Repository:
             (participant_id, participant_id, limit),
         )
         total = rows[0]["total"] if rows else 0
-        return [_submission(row) for row in rows], total
+        return [submission_from_row(row) for row in rows], total
 
     async def locale_choice(self, user_id: int) -> str | None:
         """The locale the participant chose, if any (None also for unknown participants)."""
@@ -415,8 +433,8 @@ class Repository:
             )
             if not rows:
                 return None
-            updated = _submission(rows[0])
-            await _queue(conn, [notice(updated)], now)
+            updated = submission_from_row(rows[0])
+            await queue_in_transaction(conn, [notice(updated)], now)
         return updated
 
     # ---- language and translation ------------------------------------------------------------
@@ -525,7 +543,7 @@ class Repository:
     async def queue_messages(self, messages: Sequence[OutboxMessage], now: datetime) -> int:
         """Queue messages not tied to a state change (replies). Returns how many were new."""
         async with self.db.transaction() as conn:
-            return await _queue(conn, messages, now)
+            return await queue_in_transaction(conn, messages, now)
 
     async def claim_due_messages(
         self, now: float, limit: int, exclude_chats: Sequence[int] = ()
@@ -544,15 +562,28 @@ class Repository:
             " AND NOT EXISTS (SELECT 1 FROM outbox AS p WHERE p.chat_id = o.chat_id"
             "   AND p.id < o.id AND p.state IN ('queued', 'sending'))"
             " ORDER BY o.next_attempt_at, o.id LIMIT ?)"
-            " RETURNING id, chat_id, method, payload, attempts",
+            " RETURNING id, chat_id, method, payload, attempts, message_ref",
             (now, json.dumps(list(exclude_chats)), limit),
         )
-        items = [
-            OutboxItem(r["id"], r["chat_id"], r["method"], json.loads(r["payload"]), r["attempts"])
-            for r in rows
-        ]
-        items.sort(key=lambda item: item.id)
+        items = []
+        for r in sorted(rows, key=lambda row: int(row["id"])):
+            params = json.loads(r["payload"])
+            if r["message_ref"] is not None:
+                message_id = await self._referenced_message_id(r["message_ref"])
+                if message_id is None:
+                    await self.mark_failed(r["id"], f"no sent message {r['message_ref']}")
+                    continue
+                params["message_id"] = message_id
+            items.append(OutboxItem(r["id"], r["chat_id"], r["method"], params, r["attempts"]))
         return items
+
+    async def _referenced_message_id(self, dedup_key: str) -> int | None:
+        # Same chat, earlier row: the per-chat order guarantees that send is settled by now.
+        row = await self.db.fetchone(
+            "SELECT result_message_id FROM outbox WHERE dedup_key = ? AND state = 'sent'",
+            (dedup_key,),
+        )
+        return int(row["result_message_id"]) if row and row["result_message_id"] else None
 
     async def next_due_at(self) -> float | None:
         row = await self.db.fetchone(

@@ -14,6 +14,8 @@ import pytest
 
 from bot.config import Settings, load_settings
 from bot.runner import run_polling
+from storage import Repository, open_database
+from storage.models import Submission
 from tests.fakes.telegram_api import FakeTelegram
 
 TOKEN = "123456:TEST-token-never-logged"
@@ -78,6 +80,15 @@ class RunningBot:
     async def shutdown(self) -> None:
         self.stop.set()
         await asyncio.wait_for(self.task, 15)
+
+
+async def load_submission(bot: RunningBot, submission_id: int) -> Submission:
+    """A submission as the bot's own repository reads it."""
+    db = await open_database(bot.settings.db_path)
+    try:
+        return await Repository(db).submission(submission_id)
+    finally:
+        await db.close()
 
 
 @contextlib.asynccontextmanager

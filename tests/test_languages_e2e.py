@@ -10,9 +10,7 @@ import pytest
 
 from bot import callbacks, render
 from bot.i18n import Gettext, load_locales, native_name
-from storage import Repository, open_database
-from storage.models import Submission
-from tests.conftest import RunningBot
+from tests.conftest import RunningBot, load_submission
 from tests.fakes.telegram_api import FakeTelegram
 
 LOCALES = load_locales(Path(__file__).resolve().parent.parent / "locales")
@@ -26,14 +24,6 @@ TELEGRAM_CODES = {
 
 def said(locale: str, build: Callable[[Gettext], render.Reply]) -> str:
     return build(LOCALES.get(locale)).text
-
-
-async def stored(bot: RunningBot, submission_id: int) -> Submission:
-    db = await open_database(bot.settings.db_path)
-    try:
-        return await Repository(db).submission(submission_id)
-    finally:
-        await db.close()
 
 
 @pytest.mark.parametrize("locale", sorted(TELEGRAM_CODES))
@@ -51,7 +41,7 @@ async def test_a_new_participant_is_answered_in_their_language(
                              language_code=code)  # fmt: skip
     messages = await fake.wait_for_messages(user, 6)
     [row] = bot.query("SELECT id FROM submissions")
-    edited = await stored(bot, row["id"])
+    edited = await load_submission(bot, row["id"])
     original = dataclasses.replace(edited, text="Question from a new participant here")
     minutes = max(1, round(bot.settings.rate_window_s / 60))
     expected = [

@@ -97,11 +97,14 @@ async def test_forged_callback_changes_nothing(bot: RunningBot) -> None:
     own = bot.fake.messages_to(15)[0]
     forged = callbacks.encode(callbacks.SwitchKind(row["id"], Kind.IDEA))
     bot.fake.push_callback(15, own.message_id, forged)
-    bot.fake.push_callback(15, own.message_id, "m:approve:1")
-    await bot.fake.wait_for(lambda: len(bot.fake.calls("answerCallbackQuery")) == 2)
-    assert [r["kind"] for r in bot.submissions()] == ["question", "question"]
+    bot.fake.push_callback(15, own.message_id, "m:a:1")  # a moderator's Approve, forged
+    bot.fake.push_callback(15, own.message_id, "x:garbage")
+    await bot.fake.wait_for(lambda: len(bot.fake.calls("answerCallbackQuery")) == 3)
+    assert [(r["kind"], r["status"]) for r in bot.submissions()] == [("question", "pending")] * 2
     toasts = [c.params.get("text", "") for c in bot.fake.calls("answerCallbackQuery")]
-    assert "no longer be changed" in toasts[0] and "no longer valid" in toasts[1]
+    assert "no longer be changed" in toasts[0]
+    assert toasts[1] == render.plain(render.staff_only(LOCALES.get("en")).text)
+    assert toasts[2] == render.stale_button(LOCALES.get("en"))
 
 
 async def test_my_lists_own_submissions_escaped(bot: RunningBot) -> None:

@@ -127,6 +127,7 @@ def test_settings_defaults_and_token_hidden() -> None:
         ({"TOWNHALL_LANGUAGE": "english"}, "TOWNHALL_LANGUAGE"),
         ({"TELEGRAM_API_URL": "ftp://x"}, "TELEGRAM_API_URL"),
         ({"TOWNHALL_RATE_LIMIT": "0"}, "TOWNHALL_RATE_LIMIT"),
+        ({"TOWNHALL_REJECTION_NOTICES": "maybe"}, "TOWNHALL_REJECTION_NOTICES"),
     ],
 )
 def test_bad_settings_name_the_variable(env: dict[str, str], variable: str) -> None:

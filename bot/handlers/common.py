@@ -5,10 +5,19 @@ from __future__ import annotations
 import logging
 
 from telegram import Message, Update
-from telegram.ext import Application, CommandHandler, MessageHandler, filters
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
 
 from bot import render
 from bot.context import BotContext
+from bot.domain import Role
+from bot.i18n import Gettext
 from bot.services.intake import Author, Received
 
 _log = logging.getLogger(__name__)
@@ -33,17 +42,30 @@ def received(update: Update, message: Message, text: str | None) -> Received | N
 
 
 async def start(update: Update, ctx: BotContext) -> None:
-    if author := author_of(update):
+    author, user = author_of(update), update.effective_user
+    if author is None or user is None:
+        return
+    token = ctx.args[0] if ctx.args else None
+    if token is None:
         await ctx.services.intake.reply(author, update.update_id, render.welcome)
+        return
+    # t.me/<bot>?start=<token>: an organizer's one-time invitation to moderate.
+    joined = await ctx.services.moderation.redeem(author, user.full_name, token)
+    answer = render.welcome_moderator if joined else render.invite_invalid
+    await ctx.services.intake.reply(author, update.update_id, answer)
 
 
 async def show_help(update: Update, ctx: BotContext) -> None:
     if author := author_of(update):
         rules = ctx.services.settings
         minutes = max(1, round(rules.rate_window_s / 60))
-        await ctx.services.intake.reply(
-            author, update.update_id, lambda tr: render.help_text(tr, rules.rate_limit, minutes)
-        )
+        staff = ctx.services.moderation.role(author.user_id) >= Role.MODERATOR
+
+        def build(tr: Gettext) -> render.Reply:
+            text = render.help_text(tr, rules.rate_limit, minutes).text
+            return render.Reply(f"{text}\n\n{render.moderator_help(tr)}" if staff else text)
+
+        await ctx.services.intake.reply(author, update.update_id, build)
 
 
 async def unknown_command(update: Update, ctx: BotContext) -> None:
@@ -68,6 +90,20 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_error_handler(on_error)
 
 
+async def stale_button(update: Update, ctx: BotContext) -> None:
+    """Buttons no handler claims (old versions, forgeries): answered, so nothing spins."""
+    query, user, chat = update.callback_query, update.effective_user, update.effective_chat
+    if query is None or user is None or chat is None:
+        return
+    author = Author(user.id, chat.id, user.language_code)
+    tr = ctx.services.locales.get(await ctx.services.preferences.current_locale(author))
+    try:
+        await query.answer(render.stale_button(tr))
+    except TelegramError as error:
+        _log.info("callback answer not delivered: %s", error)
+
+
 def register_fallbacks(app: Application) -> None:  # type: ignore[type-arg]
     """Registered last: anything the role modules did not take."""
     app.add_handler(MessageHandler(PRIVATE_NEW & filters.COMMAND, unknown_command))
+    app.add_handler(CallbackQueryHandler(stale_button))

@@ -10,6 +10,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 
 from bot import callbacks, render
 from bot.context import BotContext
+from bot.handlers.arguments import parse_ids, split_command
 from bot.handlers.common import PRIVATE, PRIVATE_NEW, author_of, received
 from storage.models import Kind
 
@@ -66,6 +67,14 @@ async def my_submissions(update: Update, ctx: BotContext) -> None:
         await ctx.services.intake.list_own(author, update.update_id)
 
 
+async def withdraw(update: Update, ctx: BotContext) -> None:
+    message = update.effective_message
+    if (author := author_of(update)) and message:
+        ids = parse_ids(split_command(message.text or ""))
+        target = ids[0] if len(ids) == 1 else None
+        await ctx.services.moderation.withdraw(author, update.update_id, target)
+
+
 async def choose_language(update: Update, ctx: BotContext) -> None:
     if author := author_of(update):
         await ctx.services.preferences.show_language_menu(author, update.update_id)
@@ -80,16 +89,15 @@ async def button_pressed(update: Update, ctx: BotContext) -> None:
     try:
         action = callbacks.decode(query.data)
     except callbacks.BadCallback:
-        toast = render.stale_button(await ctx.services.intake.catalog_for(author))
+        action = None
+    if isinstance(action, callbacks.SwitchKind):
+        toast = await ctx.services.intake.switch_kind(author, update.update_id, message_id, action)
+    elif isinstance(action, callbacks.ChooseLanguage):
+        toast = await ctx.services.preferences.choose_language(
+            author, update.update_id, message_id, action.locale
+        )
     else:
-        if isinstance(action, callbacks.SwitchKind):
-            toast = await ctx.services.intake.switch_kind(
-                author, update.update_id, message_id, action
-            )
-        else:
-            toast = await ctx.services.preferences.choose_language(
-                author, update.update_id, message_id, action.locale
-            )
+        toast = render.stale_button(await ctx.services.intake.catalog_for(author))
     try:
         # Answered directly, not through the outbox: the spinner on the button waits for it
         # and Telegram drops answers that come too late.
@@ -103,6 +111,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("ask", question_from_command, filters=PRIVATE_NEW))
     app.add_handler(CommandHandler("my", my_submissions, filters=PRIVATE_NEW))
     app.add_handler(CommandHandler("language", choose_language, filters=PRIVATE_NEW))
+    app.add_handler(CommandHandler("withdraw", withdraw, filters=PRIVATE_NEW))
     app.add_handler(MessageHandler(PRIVATE & filters.UpdateType.EDITED_MESSAGE, edited))
     app.add_handler(
         MessageHandler(
@@ -111,4 +120,4 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
         )
     )
     app.add_handler(MessageHandler(_NO_TEXT, refuse_without_text))
-    app.add_handler(CallbackQueryHandler(button_pressed))
+    app.add_handler(CallbackQueryHandler(button_pressed, pattern=callbacks.PARTICIPANT_PATTERN))

@@ -19,6 +19,10 @@ class Replies:
         self._notify = notify_outbox
         self._clock = clock
 
+    def wake(self) -> None:
+        """Something was queued elsewhere: have the sender look now."""
+        self._notify()
+
     async def queue(self, message: OutboxMessage) -> None:
         # A replayed update finds its reply already queued (same dedup key): nothing new.
         if await self._repo.queue_messages([message], self._clock()):

@@ -1,0 +1,237 @@
+"""Moderators and organizers: commands and buttons, in a private chat or the moderators' group.
+
+Filters here only route; every command and press is checked again by ModerationService.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+from telegram import Message, Update
+from telegram.error import TelegramError
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+
+from bot import callbacks, render
+from bot.context import BotContext
+from bot.domain import Action, Role
+from bot.handlers.arguments import (
+    parse_ids,
+    parse_queue_filter,
+    reason_after_id,
+    split_command,
+)
+from bot.services.moderation import Staff
+from storage.moderation import QueueFilter
+
+_log = logging.getLogger(__name__)
+# Telegram's user for anonymous group admins: acting anonymously hides who acted.
+ANONYMOUS_ADMIN_ID = 1087968824
+
+Handler = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
+Command = Callable[[Update, BotContext, Staff, Message], Awaitable[None]]
+
+
+def staff_of(update: Update, ctx: BotContext) -> Staff | None:
+    """Who is acting (None without a user). Anonymous admins come back as participants."""
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None:
+        return None
+    return ctx.services.moderation.staff(user.id, chat.id, user.full_name, user.language_code)
+
+
+def is_anonymous(update: Update) -> bool:
+    """An anonymous group admin: Telegram hides who it is, and the audit needs a name."""
+    user, message = update.effective_user, update.effective_message
+    if user is not None and user.id == ANONYMOUS_ADMIN_ID:
+        return True
+    return message is not None and message.sender_chat is not None
+
+
+def for_role(
+    role: Role,
+) -> Callable[[Callable[[Update, BotContext, Staff, Message], Awaitable[None]]], Handler]:
+    """Wrap a command: find the actor, refuse politely below `role`, then run it."""
+
+    def wrap(run: Command) -> Handler:
+        async def handler(update: Update, ctx: BotContext) -> None:
+            message = update.effective_message
+            staff = staff_of(update, ctx)
+            if message is None or staff is None:
+                return
+            if is_anonymous(update):
+                tr = await ctx.services.moderation.catalog(staff)
+                await _answer(update, ctx, staff, render.anonymous_refused(tr))
+                return
+            if staff.role < role:
+                await ctx.services.moderation.refuse(
+                    staff, update.update_id, organizers=role is Role.ORGANIZER
+                )
+                return
+            await run(update, ctx, staff, message)
+
+        return handler
+
+    return wrap
+
+
+async def _answer(update: Update, ctx: BotContext, staff: Staff, reply: render.Reply) -> None:
+    await ctx.services.moderation.reply(staff, update.update_id, reply)
+
+
+async def _usage(update: Update, ctx: BotContext, staff: Staff, command: str) -> None:
+    tr = await ctx.services.moderation.catalog(staff)
+    await _answer(update, ctx, staff, render.usage(tr, command))
+
+
+def status_command(action: Action, command: str, many: bool, reason: bool = False) -> Handler:
+    role = Role.ORGANIZER if action is Action.REOPEN else Role.MODERATOR
+
+    @for_role(role)
+    async def run(update: Update, ctx: BotContext, staff: Staff, message: Message) -> None:
+        tokens = split_command(message.text or "")
+        ids = parse_ids(tokens if many else tokens[:1])
+        if not ids or (not many and not reason and len(tokens) > 1):
+            await _usage(update, ctx, staff, command)
+            return
+        why = reason_after_id(message.text or "") if reason else None
+        lines = await ctx.services.moderation.act(staff, action, ids, why)
+        await _answer(update, ctx, staff, render.Reply("\n".join(lines)))
+
+    return run
+
+
+@for_role(Role.MODERATOR)
+async def queue(update: Update, ctx: BotContext, staff: Staff, message: Message) -> None:
+    where = parse_queue_filter(split_command(message.text or ""))
+    if where is None:
+        await _usage(update, ctx, staff, "queue")
+        return
+    await _answer(update, ctx, staff, await ctx.services.moderation.queue_page(staff, where, 0))
+
+
+@for_role(Role.MODERATOR)
+async def show(update: Update, ctx: BotContext, staff: Staff, message: Message) -> None:
+    ids = parse_ids(split_command(message.text or ""))
+    if len(ids) != 1:
+        await _usage(update, ctx, staff, "show")
+        return
+    await _answer(update, ctx, staff, await ctx.services.moderation.show(staff, ids[0]))
+
+
+@for_role(Role.MODERATOR)
+async def order(update: Update, ctx: BotContext, staff: Staff, message: Message) -> None:
+    await _answer(update, ctx, staff, await ctx.services.moderation.order(staff))
+
+
+@for_role(Role.MODERATOR)
+async def move(update: Update, ctx: BotContext, staff: Staff, message: Message) -> None:
+    tokens = split_command(message.text or "")
+    numbers = parse_ids(tokens)
+    if len(tokens) != 2 or len(numbers) != 2:
+        await _usage(update, ctx, staff, "move")
+        return
+    await _answer(update, ctx, staff, await ctx.services.moderation.move(staff, *numbers))
+
+
+@for_role(Role.MODERATOR)
+async def review(update: Update, ctx: BotContext, staff: Staff, message: Message) -> None:
+    if staff.chat_id != staff.user_id:  # cards are personal: a private chat only
+        await _usage(update, ctx, staff, "review")
+        return
+    await _answer(update, ctx, staff, await ctx.services.moderation.next_card(staff))
+
+
+@for_role(Role.ORGANIZER)
+async def invite(update: Update, ctx: BotContext, staff: Staff, message: Message) -> None:
+    username = ctx.bot.username or ""
+    await _answer(update, ctx, staff, await ctx.services.moderation.invite(staff, username))
+
+
+@for_role(Role.ORGANIZER)
+async def mods(update: Update, ctx: BotContext, staff: Staff, message: Message) -> None:
+    await _answer(update, ctx, staff, await ctx.services.moderation.moderators(staff))
+
+
+@for_role(Role.ORGANIZER)
+async def unmod(update: Update, ctx: BotContext, staff: Staff, message: Message) -> None:
+    ids = parse_ids(split_command(message.text or ""))
+    if len(ids) != 1:
+        await _usage(update, ctx, staff, "unmod")
+        return
+    await _answer(update, ctx, staff, await ctx.services.moderation.unmod(staff, ids[0]))
+
+
+async def pressed(update: Update, ctx: BotContext) -> None:
+    """A moderator's button. Every press is answered, so no button keeps spinning."""
+    query = update.callback_query
+    if query is None:
+        return
+    toast = await _press(update, ctx)
+    try:
+        await query.answer(toast)
+    except TelegramError as error:
+        _log.info("callback answer not delivered: %s", error)
+
+
+async def _press(update: Update, ctx: BotContext) -> str:
+    query, staff = update.callback_query, staff_of(update, ctx)
+    moderation = ctx.services.moderation
+    if query is None or query.message is None or staff is None:
+        return ""
+    tr = await moderation.catalog(staff)
+    if is_anonymous(update):
+        return render.plain(render.anonymous_refused(tr).text)
+    in_place = staff.chat_id in (staff.user_id, ctx.services.settings.moderator_chat)
+    if staff.role < Role.MODERATOR or not in_place:
+        return render.plain(render.staff_only(tr).text)
+    try:
+        action = callbacks.decode(query.data)
+    except callbacks.BadCallback:
+        return render.stale_button(tr)
+    message_id, key = query.message.message_id, update.update_id
+    toast = ""
+    match action:
+        case callbacks.Moderate(card=False):
+            toast = await moderation.press(staff, action)
+        case callbacks.Moderate(card=True):
+            toast = await moderation.press(staff, action)
+            await moderation.edit(staff, message_id, key, await moderation.next_card(staff))
+        case callbacks.SkipCard():
+            await moderation.skip_card(staff, action.submission_id)
+            await moderation.edit(staff, message_id, key, await moderation.next_card(staff))
+        case callbacks.QueuePage():
+            where = QueueFilter(action.status, action.kind.value if action.kind else None,
+                                action.language)  # fmt: skip
+            page = await moderation.queue_page(staff, where, action.offset)
+            await moderation.edit(staff, message_id, key, page)
+        case _:
+            toast = render.stale_button(tr)
+    return toast
+
+
+def register(app: Application, moderator_chat: int | None) -> None:  # type: ignore[type-arg]
+    chats: filters.BaseFilter = filters.ChatType.PRIVATE
+    if moderator_chat is not None:
+        chats = chats | filters.Chat(chat_id=moderator_chat)
+    # New messages only: an edited command message never acts again.
+    where = chats & filters.UpdateType.MESSAGE
+    commands: dict[str, Handler] = {
+        "shortlist": status_command(Action.SHORTLIST, "shortlist", many=True),
+        "approve": status_command(Action.APPROVE, "approve", many=True),
+        "reject": status_command(Action.REJECT, "reject", many=False, reason=True),
+        "answered": status_command(Action.ANSWERED, "answered", many=False),
+        "reopen": status_command(Action.REOPEN, "reopen", many=False),
+        "queue": queue,
+        "show": show,
+        "order": order,
+        "move": move,
+        "review": review,
+        "invite": invite,
+        "mods": mods,
+        "unmod": unmod,
+    }
+    for name, handler in commands.items():
+        app.add_handler(CommandHandler(name, handler, filters=where))
+    app.add_handler(CallbackQueryHandler(pressed, pattern=callbacks.MODERATOR_PATTERN))

@@ -1,0 +1,297 @@
+"""Moderation rules: who may act, status changes with their notices, lists, review cards.
+
+No Telegram objects: handlers pass a `Staff` (who acts, where) and plain values. Every action
+checks the role here, again, whatever the handler's filters said: any Telegram client can
+send any command or callback data.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot import callbacks, domain, render
+from bot.config import Settings
+from bot.domain import Action, Role
+from bot.i18n import Gettext, Locales
+from bot.services.intake import Author, Clock, utc_now
+from bot.services.outbox import Replies
+from storage.errors import NotFound
+from storage.models import Kind, OutboxMessage, Status, Submission
+from storage.moderation import Actor, AuditEntry, ModerationStore, QueueFilter
+from storage.repository import Repository
+
+PAGE_SIZE = 8
+CARD_HOLD_S = 120.0  # a card shown to one moderator is not shown to another for this long
+INVITE_HOURS = 24
+
+
+@dataclass(frozen=True, slots=True)
+class Staff:
+    """Someone acting as staff: who, in which chat, in which language."""
+
+    user_id: int
+    chat_id: int
+    name: str
+    language_code: str | None
+    role: Role
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.user_id, self.name)
+
+
+class ModerationService:
+    def __init__(
+        self,
+        repo: Repository,
+        store: ModerationStore,
+        locales: Locales,
+        settings: Settings,
+        notify_outbox: Callable[[], None],
+        clock: Clock = utc_now,
+    ) -> None:
+        self._repo = repo
+        self._store = store
+        self._locales = locales
+        self._settings = settings
+        self._clock = clock
+        self._replies = Replies(repo, notify_outbox, clock)
+        self._runtime_moderators: set[int] = set()
+        self._skipped: dict[int, list[int]] = {}  # per moderator, this session's skipped cards
+
+    async def load(self) -> None:
+        self._runtime_moderators = {m.user_id for m in await self._store.moderators()}
+
+    # ---- who is who ----------------------------------------------------------------------
+
+    def role(self, user_id: int) -> Role:
+        moderators = self._settings.moderators | self._runtime_moderators
+        return domain.role_of(user_id, self._settings.organizers, frozenset(moderators))
+
+    def staff(self, user_id: int, chat_id: int, name: str, language_code: str | None) -> Staff:
+        return Staff(user_id, chat_id, name, language_code, self.role(user_id))
+
+    def group_catalog(self) -> Gettext:
+        """The moderators' group reads the organizers' working language."""
+        return self._locales.get(self._locales.resolve(None, self._settings.language))
+
+    async def catalog(self, staff: Staff) -> Gettext:
+        choice = await self._repo.locale_choice(staff.user_id)
+        return self._locales.get(self._locales.resolve(choice, staff.language_code))
+
+    async def reply(self, staff: Staff, update_id: int, reply: render.Reply) -> None:
+        await self._replies.queue(reply.send(staff.chat_id, f"reply:{update_id}"))
+
+    async def edit(
+        self, staff: Staff, message_id: int, update_id: int, reply: render.Reply
+    ) -> None:
+        """Turn a message of ours in the actor's chat (card, queue page) into `reply`."""
+        await self._replies.queue(reply.edit(staff.chat_id, message_id, f"edit:{update_id}"))
+
+    async def refuse(self, staff: Staff, update_id: int, organizers: bool = False) -> None:
+        await self.reply(
+            staff, update_id, render.staff_only(await self.catalog(staff), organizers)
+        )
+
+    # ---- status changes ------------------------------------------------------------------
+
+    async def act(
+        self, staff: Staff, action: Action, ids: Sequence[int], reason: str | None
+    ) -> list[str]:
+        """Apply `action` to each id; one line per id saying what happened."""
+        tr = await self.catalog(staff)
+        return [await self._act_one(tr, staff, action, sid, reason) for sid in ids]
+
+    async def _act_one(
+        self, tr: Gettext, staff: Staff, action: Action, submission_id: int, reason: str | None
+    ) -> str:
+        rule = domain.RULES[action]
+        if staff.role < rule.role:
+            return render.staff_only(tr, organizers=rule.role is Role.ORGANIZER).text
+        try:
+            messages = await self._messages_for_change(submission_id)
+        except NotFound:
+            return render.no_such_submission(tr, submission_id)
+        change = await self._store.change_status(
+            submission_id,
+            rule.sources,
+            rule.target,
+            staff.actor,
+            action.value,
+            reason,
+            self._clock(),
+            messages,
+        )
+        if change.submission is not None:
+            return render.action_done(tr, action, submission_id)
+        if change.current is None:
+            return render.no_such_submission(tr, submission_id)
+        return render.action_lost(tr, submission_id, change.current, change.decided_by)
+
+    async def _messages_for_change(
+        self, submission_id: int
+    ) -> Callable[[Submission], list[OutboxMessage]]:
+        """What a change owes: built inside its transaction, so the language is looked up first."""
+        group = self.group_catalog()
+        before = await self._repo.submission(submission_id)
+        choice = await self._repo.locale_choice(before.participant_id)
+        tr = self._locales.get(choice or before.locale)
+
+        def build(sub: Submission) -> list[OutboxMessage]:
+            messages = self.post_edits(group, sub)
+            notice = render.status_notice(tr, sub)
+            wanted = sub.status is not Status.REJECTED or self._settings.rejection_notices
+            if notice is not None and wanted:
+                key = f"notice:{sub.id}:{sub.status.value}:{sub.updated_at.timestamp()}"
+                messages.append(notice.send(sub.chat_id, key))
+            return messages
+
+        return build
+
+    def post_edits(self, group: Gettext, sub: Submission) -> list[OutboxMessage]:
+        """The edit of the submission's post in the moderators' group, if it has one."""
+        chat = self._settings.moderator_chat
+        if chat is None or sub.feed != "post":
+            return []
+        edit = render.moderator_post(group, sub).edit(chat, 0, None)
+        return [
+            OutboxMessage(
+                chat,
+                edit.method,
+                edit.params,
+                coalesce_key=f"postedit:{sub.id}",
+                message_ref=f"post:{sub.id}",
+            )
+        ]
+
+    async def refresh_post(self, submission_id: int) -> None:
+        """The translation landed: show it on the post (only the latest edit is kept queued)."""
+        sub = await self._repo.submission(submission_id)
+        edits = self.post_edits(self.group_catalog(), sub)
+        if edits:
+            await self._store.queue(edits, self._clock())
+            self._replies.wake()
+
+    async def press(self, staff: Staff, press: callbacks.Moderate) -> str:
+        """A button on a post or card; returns the toast (plain text)."""
+        lines = await self.act(staff, press.action, [press.submission_id], None)
+        return render.plain(lines[0])
+
+    # ---- participants withdrawing ----------------------------------------------------------
+
+    async def withdraw(self, author: Author, update_id: int, submission_id: int | None) -> None:
+        choice = await self._repo.locale_choice(author.user_id)
+        tr = self._locales.get(self._locales.resolve(choice, author.language_code))
+        key = f"reply:{update_id}"
+        if submission_id is None:
+            await self._replies.queue(render.usage(tr, "withdraw").send(author.chat_id, key))
+            return
+        rule = domain.RULES[Action.WITHDRAW]
+        change = await self._store.change_status(
+            submission_id,
+            rule.sources,
+            rule.target,
+            Actor(author.user_id, "participant"),
+            Action.WITHDRAW.value,
+            None,
+            self._clock(),
+            lambda sub: self.post_edits(self.group_catalog(), sub),
+            owner=author.user_id,
+        )
+        if change.submission is not None:
+            answer = render.withdrawn(tr, submission_id)
+        elif change.current is None:
+            answer = render.Reply(render.no_such_submission(tr, submission_id))
+        else:
+            answer = render.cannot_withdraw(tr, submission_id)
+        await self._replies.queue(answer.send(author.chat_id, key))
+
+    # ---- lists ---------------------------------------------------------------------------
+
+    async def queue_page(self, staff: Staff, where: QueueFilter, offset: int) -> render.Reply:
+        tr = await self.catalog(staff)
+        items, total = await self._store.queue_page(where, offset, PAGE_SIZE)
+        kind = Kind(where.kind) if where.kind else None
+
+        def page(at: int) -> str:
+            return callbacks.encode(callbacks.QueuePage(where.status, kind, where.language, at))
+
+        previous = page(max(0, offset - PAGE_SIZE)) if offset > 0 else None
+        following = page(offset + PAGE_SIZE) if offset + PAGE_SIZE < total else None
+        return render.queue_page(tr, items, total, offset, where.status, (previous, following))
+
+    async def show(self, staff: Staff, submission_id: int) -> render.Reply:
+        tr = await self.catalog(staff)
+        try:
+            sub = await self._repo.submission(submission_id)
+        except NotFound:
+            return render.Reply(render.no_such_submission(tr, submission_id))
+        history = [
+            (entry.at.replace("T", " ").removesuffix("Z"), _history_line(entry))
+            for entry in await self._store.audit(submission_id)
+        ]
+        return render.show_submission(tr, sub, history)
+
+    async def order(self, staff: Staff) -> render.Reply:
+        return render.run_order(await self.catalog(staff), await self._store.run_order())
+
+    async def move(self, staff: Staff, submission_id: int, position: int) -> render.Reply:
+        tr = await self.catalog(staff)
+        if not await self._store.move(submission_id, position, staff.actor, self._clock()):
+            return render.not_approved(tr, submission_id)
+        order = [s.id for s in await self._store.run_order()]
+        return render.moved(tr, submission_id, order.index(submission_id) + 1)
+
+    # ---- review cards --------------------------------------------------------------------
+
+    async def next_card(self, staff: Staff) -> render.Reply:
+        tr = await self.catalog(staff)
+        sub = await self._store.claim_next_pending(
+            staff.user_id, time.time(), CARD_HOLD_S, self._skipped.get(staff.user_id, [])
+        )
+        if sub is None:
+            return render.review_done(tr)
+        age = max(0, int((self._clock() - sub.created_at).total_seconds() // 60))
+        return render.review_card(tr, sub, age)
+
+    async def skip_card(self, staff: Staff, submission_id: int) -> None:
+        self._skipped.setdefault(staff.user_id, []).append(submission_id)
+        await self._store.release_claim(submission_id, staff.user_id)
+
+    # ---- the team ------------------------------------------------------------------------
+
+    async def invite(self, staff: Staff, bot_username: str) -> render.Reply:
+        token = secrets.token_urlsafe(24)  # 32 characters: Telegram allows 64 in a start link
+        expires = self._clock() + timedelta(hours=INVITE_HOURS)
+        await self._store.create_invite(token, staff.user_id, expires.timestamp())
+        await self._store.record(staff.actor, "invite", None, self._clock())
+        link = f"https://t.me/{bot_username}?start={token}"
+        return render.invite_link(await self.catalog(staff), link, INVITE_HOURS)
+
+    async def redeem(self, author: Author, name: str, token: str) -> bool:
+        if not await self._store.redeem_invite(token, Actor(author.user_id, name), self._clock()):
+            return False
+        self._runtime_moderators.add(author.user_id)
+        return True
+
+    async def moderators(self, staff: Staff) -> render.Reply:
+        added = [(m.user_id, m.name) for m in await self._store.moderators()]
+        fixed = sorted(self._settings.staff)
+        return render.moderator_list(await self.catalog(staff), fixed, added)
+
+    async def unmod(self, staff: Staff, user_id: int) -> render.Reply:
+        removed = await self._store.remove_moderator(user_id)
+        if removed:
+            self._runtime_moderators.discard(user_id)
+            await self._store.record(staff.actor, "unmod", str(user_id), self._clock())
+        return render.unmodded(await self.catalog(staff), user_id, removed)
+
+
+def _history_line(entry: AuditEntry) -> str:
+    change = f" ({entry.from_status} → {entry.to_status})" if entry.from_status else ""
+    reason = f": {entry.reason}" if entry.reason else ""
+    return f"{entry.action} · {entry.actor_name}{change}{reason}"
