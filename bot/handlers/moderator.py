@@ -22,7 +22,7 @@ from bot.handlers.arguments import (
     reason_after_id,
     split_command,
 )
-from bot.services.moderation import Staff
+from bot.services.moderation import ModerationService, Staff
 from storage.moderation import QueueFilter
 
 _log = logging.getLogger(__name__)
@@ -111,13 +111,26 @@ async def queue(update: Update, ctx: BotContext, staff: Staff, message: Message)
     await _answer(update, ctx, staff, await ctx.services.moderation.queue_page(staff, where, 0))
 
 
-@for_role(Role.MODERATOR)
-async def show(update: Update, ctx: BotContext, staff: Staff, message: Message) -> None:
-    ids = parse_ids(split_command(message.text or ""))
-    if len(ids) != 1:
-        await _usage(update, ctx, staff, "show")
-        return
-    await _answer(update, ctx, staff, await ctx.services.moderation.show(staff, ids[0]))
+def one_id_command(
+    role: Role,
+    command: str,
+    run: Callable[[ModerationService, Staff, int], Awaitable[render.Reply]],
+) -> Handler:
+    """A command taking exactly one id (/show 12, /unmod 4567)."""
+
+    @for_role(role)
+    async def handler(update: Update, ctx: BotContext, staff: Staff, message: Message) -> None:
+        ids = parse_ids(split_command(message.text or ""))
+        if len(ids) != 1:
+            await _usage(update, ctx, staff, command)
+            return
+        await _answer(update, ctx, staff, await run(ctx.services.moderation, staff, ids[0]))
+
+    return handler
+
+
+show = one_id_command(Role.MODERATOR, "show", lambda m, staff, sid: m.show(staff, sid))
+unmod = one_id_command(Role.ORGANIZER, "unmod", lambda m, staff, uid: m.unmod(staff, uid))
 
 
 @for_role(Role.MODERATOR)
@@ -152,15 +165,6 @@ async def invite(update: Update, ctx: BotContext, staff: Staff, message: Message
 @for_role(Role.ORGANIZER)
 async def mods(update: Update, ctx: BotContext, staff: Staff, message: Message) -> None:
     await _answer(update, ctx, staff, await ctx.services.moderation.moderators(staff))
-
-
-@for_role(Role.ORGANIZER)
-async def unmod(update: Update, ctx: BotContext, staff: Staff, message: Message) -> None:
-    ids = parse_ids(split_command(message.text or ""))
-    if len(ids) != 1:
-        await _usage(update, ctx, staff, "unmod")
-        return
-    await _answer(update, ctx, staff, await ctx.services.moderation.unmod(staff, ids[0]))
 
 
 async def pressed(update: Update, ctx: BotContext) -> None:
