@@ -7,6 +7,7 @@ line instead of a traceback. The token is kept out of repr() and of every messag
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,10 @@ class Settings:
     # None: the detector's default candidate set.
     languages: tuple[str, ...] | None = None
     rejection_notices: bool = True
+    webhook_url: str | None = None
+    webhook_secret: str | None = field(default=None, repr=False)
+    listen: str = "127.0.0.1"
+    port: int = 8443
     rate_limit: int = 5
     rate_window_s: int = 600
     min_length: int = 8
@@ -190,6 +195,22 @@ def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     return raw in _TRUE
 
 
+_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+
+def _webhook(env: Mapping[str, str]) -> tuple[str | None, str | None]:
+    url = env.get("TOWNHALL_WEBHOOK_URL", "").strip() or None
+    if url is not None and not url.startswith("https://"):
+        raise ConfigError("TOWNHALL_WEBHOOK_URL", f"{url!r}: Telegram only calls https:// URLs")
+    secret = env.get("TOWNHALL_WEBHOOK_SECRET", "").strip() or None
+    if secret is not None and not _SECRET.match(secret):
+        raise ConfigError(
+            "TOWNHALL_WEBHOOK_SECRET",
+            "1-256 characters from A-Z, a-z, 0-9, _ and - (Telegram's rule)",
+        )
+    return url, secret
+
+
 def _log_level(env: Mapping[str, str]) -> str:
     raw = env.get("TOWNHALL_LOG_LEVEL", "").strip().upper() or "INFO"
     if raw not in LOG_LEVELS:
@@ -201,6 +222,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and validate every variable. Raises ConfigError on the first bad one."""
     env = os.environ if env is None else env
     engine, url, key = _translator(env)
+    webhook_url, webhook_secret = _webhook(env)
     locales_dir = env.get("TOWNHALL_LOCALES", "").strip()
     return Settings(
         token=env.get("TELEGRAM_BOT_TOKEN", "").strip() or None,
@@ -217,6 +239,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         detector=_detector(env),
         languages=_languages(env),
         rejection_notices=_flag(env, "TOWNHALL_REJECTION_NOTICES", True),
+        webhook_url=webhook_url,
+        webhook_secret=webhook_secret,
+        listen=env.get("TOWNHALL_LISTEN", "").strip() or "127.0.0.1",
+        port=_int(env, "TOWNHALL_PORT", 8443),
         rate_limit=_int(env, "TOWNHALL_RATE_LIMIT", 5),
         rate_window_s=_int(env, "TOWNHALL_RATE_WINDOW", 600),
         min_length=_int(env, "TOWNHALL_MIN_LENGTH", 8),

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from typing import Any
 
 from telegram import Update
@@ -65,6 +66,9 @@ class RawUpdatesRequest(HTTPXRequest):
 
 
 class DurablePoller:
+    """The write-ahead inbox and its dispatcher, fed by long polling (`run`) or a webhook
+    (`receive`); either way an update is in SQLite before it is acknowledged."""
+
     def __init__(
         self,
         application: Application,  # type: ignore[type-arg]
@@ -138,6 +142,14 @@ class DurablePoller:
             if update.update_id in fresh:
                 self._dispatch(update)
         return max(u.update_id for u in updates) + 1
+
+    async def receive(self, payload: dict[str, Any]) -> None:
+        """One update from the webhook: stored before this returns (then the 200 may go out)."""
+        update = Update.de_json(payload, self._app.bot)
+        serialised = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+        # Not the polling offset: webhook updates may arrive out of order.
+        if await self._repo.store_webhook_update(update.update_id, serialised, time.time()):
+            self._dispatch(update)
 
     def _dispatch(self, update: Update) -> None:
         task = asyncio.create_task(self._process(update))

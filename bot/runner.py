@@ -1,19 +1,24 @@
-"""`townhall-bot run`: start, poll, and stop cleanly on SIGTERM/SIGINT."""
+"""`townhall-bot run`: start, take updates (long polling or webhook), stop cleanly on
+SIGTERM/SIGINT."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import signal
+from urllib.parse import urlsplit
 
+from aiohttp import web
 from telegram.error import InvalidToken
 
+from bot import ops
 from bot.app import build_application
 from bot.config import Settings
 from bot.context import TownHallApplication
 from bot.i18n import load_locales
 from bot.menus import publish_menus
-from bot.polling import DurablePoller
+from bot.polling import ALLOWED_UPDATES, DurablePoller
 from storage import Repository, open_database
 
 _log = logging.getLogger(__name__)
@@ -28,30 +33,49 @@ class StartupError(Exception):
     """The bot cannot start; the message is meant for the organizer."""
 
 
-async def run_polling(settings: Settings, stop: asyncio.Event | None = None) -> None:
+async def run_bot(
+    settings: Settings, stop: asyncio.Event | None = None, health_port: int | None = None
+) -> None:
+    """Run until `stop` (or SIGTERM/SIGINT): webhook mode when a webhook URL is configured."""
     stop = stop or _stop_on_signals()
-    db = await open_database(settings.db_path)
     try:
-        repo = Repository(db)
-        application = build_application(settings, repo, load_locales(settings.locales_dir))
+        lock = ops.hold_database_lock(settings.db_path)
+    except ops.AlreadyRunning:
+        raise StartupError(f"another townhall-bot is already using {settings.db_path}") from None
+    try:
+        db = await open_database(settings.db_path)
         try:
-            await application.initialize()  # getMe: the token is checked here
-        except InvalidToken:
-            raise StartupError(
-                "Telegram refused TELEGRAM_BOT_TOKEN; check it with @BotFather"
-            ) from None
-        await application.start()
-        try:
-            await _serve(application, repo, stop)
+            repo = Repository(db)
+            application = build_application(settings, repo, load_locales(settings.locales_dir))
+            try:
+                await application.initialize()  # getMe: the token is checked here
+            except InvalidToken:
+                raise StartupError(
+                    "Telegram refused TELEGRAM_BOT_TOKEN; check it with @BotFather"
+                ) from None
+            await application.start()
+            try:
+                await _serve(application, repo, stop, health_port)
+            finally:
+                await application.stop()
+                await application.shutdown()
         finally:
-            await application.stop()
-            await application.shutdown()
+            await db.close()
     finally:
-        await db.close()
+        lock.close()
 
 
-async def _serve(application: TownHallApplication, repo: Repository, stop: asyncio.Event) -> None:
-    services = application.services
+# The name the tests and earlier callers use; polling is what it does unless configured.
+run_polling = run_bot
+
+
+async def _serve(
+    application: TownHallApplication,
+    repo: Repository,
+    stop: asyncio.Event,
+    health_port: int | None,
+) -> None:
+    services, settings = application.services, application.services.settings
     uncertain = await repo.requeue_interrupted()
     if uncertain:
         _log.warning(
@@ -59,29 +83,62 @@ async def _serve(application: TownHallApplication, repo: Repository, stop: async
             " (their recipients may see them twice)",
             uncertain,
         )
-    # A webhook left set would make every getUpdates fail with 409.
-    await application.bot.delete_webhook(drop_pending_updates=False)
     await services.moderation.load()
     services.sender.start()
     services.translator.start()
     if services.feed is not None:
         services.feed.start()
     menus = asyncio.create_task(publish_menus(application.bot, services.locales))
-    poller = DurablePoller(application, repo, raw_request=services.updates_request)
-    await poller.replay()
+    inbox = DurablePoller(application, repo, raw_request=services.updates_request)
+    await inbox.replay()
+    http = await _start_http(application, repo, inbox, health_port)
     _log.info("townhall-bot is running as @%s", application.bot.username)
     try:
-        await poller.run(stop)
+        if settings.webhook_url is None:
+            # A webhook left set would make every getUpdates fail with 409.
+            await application.bot.delete_webhook(drop_pending_updates=False)
+            await inbox.run(stop)
+        else:
+            await stop.wait()
     finally:
         menus.cancel()
+        if http is not None:
+            await http.cleanup()  # no new updates from here on
         _log.info("stopping: finishing updates in hand")
-        if not await poller.drain(DRAIN_TIMEOUT_S):
+        if not await inbox.drain(DRAIN_TIMEOUT_S):
             _log.warning("some updates were cut short; they will be replayed at the next start")
         if services.feed is not None:
             await services.feed.stop()
         await services.translator.stop(TRANSLATOR_STOP_TIMEOUT_S)
         await services.sender.stop(SENDER_STOP_TIMEOUT_S)
-        _log.info("stopped after handling %d updates", poller.processed)
+        _log.info("stopped after handling %d updates", inbox.processed)
+
+
+async def _start_http(
+    application: TownHallApplication,
+    repo: Repository,
+    inbox: DurablePoller,
+    health_port: int | None,
+) -> web.AppRunner | None:
+    """The webhook endpoint and /healthz (webhook mode), or /healthz alone if asked for."""
+    settings = application.services.settings
+    routes = ops.health_routes(repo)
+    if settings.webhook_url is not None:
+        # Telegram sends this secret with every update; without it a request is refused.
+        secret = settings.webhook_secret or secrets.token_urlsafe(32)
+        path = urlsplit(settings.webhook_url).path or "/"
+        routes += ops.webhook_routes(path, secret, inbox.receive)
+        runner = await ops.start_http(routes, settings.listen, settings.port)
+        await application.bot.set_webhook(
+            settings.webhook_url,
+            secret_token=secret,
+            allowed_updates=list(ALLOWED_UPDATES),
+            drop_pending_updates=False,
+        )
+        return runner
+    if health_port is not None:
+        return await ops.start_http(routes, "127.0.0.1", health_port)
+    return None
 
 
 def _stop_on_signals() -> asyncio.Event:

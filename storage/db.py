@@ -129,3 +129,38 @@ def open_reader(path: str | Path) -> sqlite3.Connection:
     conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     return conn
+
+
+def backup_database(source: str | Path, target: str | Path) -> int:
+    """An online, consistent copy through SQLite's backup API; returns the pages copied.
+
+    Safe while the bot writes: the backup API copies a consistent snapshot and restarts by
+    itself if the source changes under it.
+    """
+    src = sqlite3.connect(f"file:{Path(source).resolve()}?mode=ro", uri=True)
+    dst = sqlite3.connect(str(target))
+    copied = 0
+
+    def progress(status: int, remaining: int, total: int) -> None:
+        nonlocal copied
+        copied = total
+
+    try:
+        src.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        src.backup(dst, pages=256, progress=progress)
+        # A backup is one self-contained file: not left in WAL mode with a -wal beside it.
+        dst.execute("PRAGMA journal_mode = DELETE")
+    finally:
+        dst.close()
+        src.close()
+    return copied
+
+
+def integrity_problems(path: str | Path) -> list[str]:
+    """SQLite's own integrity check; an empty list when the file is sound."""
+    conn = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
+    try:
+        rows = conn.execute("PRAGMA integrity_check").fetchall()
+    finally:
+        conn.close()
+    return [] if rows == [("ok",)] else [str(r[0]) for r in rows]

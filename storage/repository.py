@@ -13,7 +13,7 @@ import secrets
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import aiosqlite
 
@@ -36,6 +36,16 @@ from storage.models import (
 )
 
 _OFFSET_KEY = "telegram_offset"
+_SEEN_UPDATES_S = 2 * 24 * 3600
+
+
+@dataclass(frozen=True, slots=True)
+class OpsFigures:
+    inbox: int
+    outbox: int
+    pending_translations: int
+    oldest_outbox_seconds: float | None
+    oldest_translation_seconds: float | None
 
 
 class QuotaExceeded(StorageError):
@@ -200,6 +210,28 @@ class Repository:
                 (_OFFSET_KEY, str(next_offset)),
             )
         return [uid for uid, _ in fresh]
+
+    async def store_webhook_update(self, update_id: int, payload: str, now: float) -> bool:
+        """Commit one webhook update; False if this update id was received before."""
+        async with self.db.transaction() as conn:
+            seen = list(
+                await conn.execute_fetchall(
+                    "INSERT OR IGNORE INTO seen_updates (update_id, received_at) VALUES (?, ?)"
+                    " RETURNING update_id",
+                    (update_id, now),
+                )
+            )
+            if not seen:
+                return False
+            await conn.execute_fetchall(
+                "INSERT OR IGNORE INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?)",
+                (update_id, payload, format_timestamp(datetime.fromtimestamp(now, UTC))),
+            )
+            if update_id % 1000 == 0:  # now and then, forget ids Telegram no longer retries
+                await conn.execute_fetchall(
+                    "DELETE FROM seen_updates WHERE received_at < ?", (now - _SEEN_UPDATES_S,)
+                )
+        return True
 
     async def unprocessed_updates(self) -> list[InboxUpdate]:
         rows = await self.db.fetchall("SELECT update_id, payload FROM inbox ORDER BY update_id")
@@ -621,6 +653,31 @@ class Repository:
             "UPDATE outbox SET state = 'queued' WHERE state = 'sending' RETURNING id"
         )
         return len(rows)
+
+    async def ops_figures(self, now: float) -> OpsFigures:
+        """Queue depths and the age of the oldest waiting item, for health checks."""
+        row = await self.db.fetchone(
+            "SELECT (SELECT count(*) FROM inbox) AS inbox,"
+            " (SELECT count(*) FROM outbox WHERE state IN ('queued', 'sending')) AS outbox,"
+            " (SELECT min(created_at) FROM outbox WHERE state IN ('queued', 'sending'))"
+            "   AS oldest_outbox,"
+            " (SELECT count(*) FROM submissions WHERE translation_status = 'pending')"
+            "   AS translations,"
+            " (SELECT min(created_at) FROM submissions WHERE translation_status = 'pending')"
+            "   AS oldest_translation"
+        )
+        assert row is not None
+
+        def age(stamp: str | None) -> float | None:
+            return max(0.0, now - parse_timestamp(stamp).timestamp()) if stamp else None
+
+        return OpsFigures(
+            inbox=row["inbox"],
+            outbox=row["outbox"],
+            pending_translations=row["translations"],
+            oldest_outbox_seconds=age(row["oldest_outbox"]),
+            oldest_translation_seconds=age(row["oldest_translation"]),
+        )
 
     async def outbox_counts(self) -> dict[OutboxState, int]:
         rows = await self.db.fetchall("SELECT state, count(*) AS n FROM outbox GROUP BY state")

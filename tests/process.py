@@ -25,7 +25,7 @@ class BotProcess:
     env: dict[str, str]
     log_path: Path
     proc: asyncio.subprocess.Process | None = None
-    logs: list[str] = field(default_factory=list)
+    extra_args: list[str] = field(default_factory=list)
 
     async def start(self) -> None:
         log = self.log_path.open("ab")
@@ -34,6 +34,7 @@ class BotProcess:
             "-m",
             "bot",
             "run",
+            *self.extra_args,
             env=child_env(self.env),
             cwd=REPO_ROOT,
             stdin=asyncio.subprocess.DEVNULL,

@@ -1,0 +1,92 @@
+"""Operations: the one-bot-per-database lock, health figures, and the HTTP side of the bot
+(the webhook endpoint and /healthz)."""
+
+from __future__ import annotations
+
+import fcntl
+import hmac
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import IO, Any
+
+from aiohttp import web
+
+from storage.repository import OpsFigures, Repository
+
+_log = logging.getLogger(__name__)
+
+# /healthz says "degraded" when a message has waited this long to be delivered.
+STALE_OUTBOX_S = 300.0
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+class AlreadyRunning(Exception):
+    """Another townhall-bot holds this database."""
+
+
+def lock_path(db_path: Path) -> Path:
+    return db_path.with_name(db_path.name + ".lock")
+
+
+def hold_database_lock(db_path: Path) -> IO[str]:
+    """Take the lock that marks the database as in use (released when the process ends,
+    however it ends: the kernel drops flock locks of dead processes)."""
+    handle = lock_path(db_path).open("a")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise AlreadyRunning(str(db_path)) from None
+    return handle
+
+
+def health_document(figures: OpsFigures) -> tuple[int, dict[str, Any]]:
+    """(HTTP status, body) for /healthz."""
+    stale = (figures.oldest_outbox_seconds or 0.0) > STALE_OUTBOX_S
+    body: dict[str, Any] = {"status": "degraded" if stale else "ok", **asdict(figures)}
+    return (503 if stale else 200), body
+
+
+def health_routes(repo: Repository) -> list[web.RouteDef]:
+    async def healthz(request: web.Request) -> web.Response:
+        status, body = health_document(await repo.ops_figures(time.time()))
+        return web.json_response(body, status=status)
+
+    return [web.get("/healthz", healthz)]
+
+
+def webhook_routes(
+    path: str, secret: str, receive: Callable[[dict[str, Any]], Awaitable[None]]
+) -> list[web.RouteDef]:
+    """The endpoint Telegram posts updates to. 200 only once the update is in the inbox:
+    if we die before answering, Telegram sends it again, and the inbox ignores the repeat."""
+
+    async def webhook(request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), secret.encode()):
+            _log.warning("webhook request with a wrong secret from %s", request.remote)
+            return web.Response(status=403)
+        try:
+            payload = json.loads(await request.read())
+        except ValueError:
+            return web.Response(status=400)
+        if not isinstance(payload, dict) or not isinstance(payload.get("update_id"), int):
+            return web.Response(status=400)
+        await receive(payload)
+        return web.Response(text="ok")
+
+    return [web.post(path or "/", webhook)]
+
+
+async def start_http(routes: list[web.RouteDef], host: str, port: int) -> web.AppRunner:
+    app = web.Application(client_max_size=1024**2)
+    app.add_routes(routes)
+    runner = web.AppRunner(app, access_log=None)  # access lines would carry the secret path
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    _log.info("listening on http://%s:%d", host, port)
+    return runner
