@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
 
 from bot import callbacks, render
 from bot.i18n import Gettext, load_locales, native_name
-from tests.conftest import RunningBot, load_submission
+from tests.conftest import RunningBot, load_submission, running_bot
 from tests.fakes.telegram_api import FakeTelegram
 
 LOCALES = load_locales(Path(__file__).resolve().parent.parent / "locales")
@@ -24,6 +24,15 @@ TELEGRAM_CODES = {
 
 def said(locale: str, build: Callable[[Gettext], render.Reply]) -> str:
     return build(LOCALES.get(locale)).text
+
+
+MODERATOR = 6999
+
+
+@pytest.fixture
+async def bot(fake: FakeTelegram, tmp_path: Path) -> AsyncIterator[RunningBot]:
+    async with running_bot(fake, tmp_path, TOWNHALL_MODERATORS=str(MODERATOR)) as running:
+        yield running
 
 
 @pytest.mark.parametrize("locale", sorted(TELEGRAM_CODES))
@@ -54,6 +63,12 @@ async def test_a_new_participant_is_answered_in_their_language(
     ]
     assert [m.text for m in messages] == expected
     assert edited.locale == locale
+    # A moderator selects it: the status notice arrives in the participant's language too.
+    fake.push_message(MODERATOR, f"/approve {edited.id}")
+    notice = (await fake.wait_for_messages(user, 7))[6]
+    approved = await load_submission(bot, edited.id)
+    expected_notice = render.status_notice(LOCALES.get(locale), approved)
+    assert expected_notice is not None and notice.text == expected_notice.text
 
 
 async def test_language_picker_switches_and_is_remembered(bot: RunningBot) -> None:

@@ -306,3 +306,22 @@ async def test_rejection_notices_can_be_turned_off(fake: FakeTelegram, tmp_path:
         await asyncio.sleep(0.3)
         assert len(fake.messages_to(195)) == 1  # the confirmation only
         assert status_of(bot, rejected) == "rejected"
+
+
+async def test_demote_button_puts_an_approved_question_back_on_the_shortlist(
+    bot: RunningBot,
+) -> None:
+    sid = await ask(bot, 197, "A question approved a little too fast")
+    await say(bot, MODERATOR, f"/approve {sid}")
+    await say(bot, MODERATOR, f"/show {sid}")
+    card = bot.fake.messages_to(MODERATOR)[-1]
+    buttons = [b["callback_data"] for row in card.reply_markup["inline_keyboard"] for b in row]
+    demote = callbacks.encode(callbacks.Moderate(Action.DEMOTE, sid))
+    assert demote in buttons
+    bot.fake.push_callback(MODERATOR, card.message_id, demote)
+    await bot.fake.wait_for(lambda: bool(bot.fake.calls("answerCallbackQuery")))
+    assert status_of(bot, sid) == "shortlisted"
+    assert bot.fake.calls("answerCallbackQuery")[0].params["text"] == render.plain(
+        render.action_done(EN, Action.DEMOTE, sid)
+    )
+    assert await say(bot, MODERATOR, "/order") == render.run_order(EN, []).text
