@@ -8,8 +8,9 @@ logged and does not stop the bot: the menus are a convenience, intake is not.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
-from telegram import Bot, BotCommand
+from telegram import Bot, BotCommand, BotCommandScopeChat
 from telegram.error import TelegramError
 
 from bot import render
@@ -39,3 +40,37 @@ async def publish_menus(bot: Bot, locales: Locales) -> int:
             continue
         published += 1
     return published
+
+
+async def publish_staff_menu(bot: Bot, locales: Locales, language: str, chat_id: int,
+                             organizer: bool, participant: bool = True) -> bool:  # fmt: skip
+    """One chat's menu: a moderator's private chat (participants' commands too) or the
+    moderators' group. In the working language: moderators work in it."""
+    tr = locales.get(locales.resolve(None, language))
+    commands = render.bot_commands(tr) if participant else []
+    commands += render.moderator_commands(tr, organizer)
+    try:
+        await bot.set_my_commands(
+            [BotCommand(name, text) for name, text in commands],
+            scope=BotCommandScopeChat(chat_id),
+        )
+    except TelegramError as error:
+        _log.warning("could not publish the moderators' menu in %s: %s", chat_id, error)
+        return False
+    return True
+
+
+async def publish_staff_menus(
+    bot: Bot,
+    locales: Locales,
+    language: str,
+    moderators: Iterable[int],
+    organizers: Iterable[int],
+    group: int | None,
+) -> None:
+    """At start: every moderator's and organizer's private chat, and the moderators' group."""
+    chiefs = set(organizers)
+    for user_id in sorted(set(moderators) | chiefs):
+        await publish_staff_menu(bot, locales, language, user_id, user_id in chiefs)
+    if group is not None:
+        await publish_staff_menu(bot, locales, language, group, False, participant=False)

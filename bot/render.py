@@ -306,8 +306,32 @@ def bot_commands(tr: Gettext) -> list[tuple[str, str]]:
         ("idea", tr.gettext("Share an idea for the policy dialogue")),
         ("my", tr.gettext("What you have sent and its status")),
         ("language", tr.gettext("Choose your language")),
+        ("withdraw", tr.gettext("Withdraw a submission still waiting for review")),
         ("help", tr.gettext("Help")),
     ]
+
+
+def moderator_commands(tr: Gettext, organizer: bool) -> list[tuple[str, str]]:
+    """Commands shown in moderators' menus (their private chat, the moderators' group)."""
+    commands = [
+        ("review", tr.gettext("Review pending submissions one by one")),
+        ("queue", tr.gettext("List submissions by status, kind and language")),
+        ("show", tr.gettext("A submission with its translation and history")),
+        ("shortlist", tr.gettext("Shortlist submissions")),
+        ("approve", tr.gettext("Approve submissions for the live show")),
+        ("reject", tr.gettext("Do not select a submission (reason optional)")),
+        ("answered", tr.gettext("Mark a question as answered")),
+        ("order", tr.gettext("The run order of approved questions")),
+        ("move", tr.gettext("Move a question in the run order")),
+    ]
+    if organizer:
+        commands += [
+            ("reopen", tr.gettext("Put a submission back to waiting for review")),
+            ("invite", tr.gettext("A one-time link that makes someone a moderator")),
+            ("mods", tr.gettext("List the moderators")),
+            ("unmod", tr.gettext("Remove a moderator added by invitation")),
+        ]
+    return commands
 
 
 def bot_description(tr: Gettext) -> str:

@@ -17,7 +17,7 @@ from bot.app import build_application
 from bot.config import Settings
 from bot.context import TownHallApplication
 from bot.i18n import load_locales
-from bot.menus import publish_menus
+from bot.menus import publish_menus, publish_staff_menus
 from bot.polling import ALLOWED_UPDATES, DurablePoller
 from storage import Repository, open_database
 
@@ -88,7 +88,7 @@ async def _serve(
     services.translator.start()
     if services.feed is not None:
         services.feed.start()
-    menus = asyncio.create_task(publish_menus(application.bot, services.locales))
+    menus = asyncio.create_task(_publish_all_menus(application))
     inbox = DurablePoller(application, repo, raw_request=services.updates_request)
     await inbox.replay()
     http = await _start_http(application, repo, inbox, health_port)
@@ -112,6 +112,19 @@ async def _serve(
         await services.translator.stop(TRANSLATOR_STOP_TIMEOUT_S)
         await services.sender.stop(SENDER_STOP_TIMEOUT_S)
         _log.info("stopped after handling %d updates", inbox.processed)
+
+
+async def _publish_all_menus(application: TownHallApplication) -> None:
+    services, settings = application.services, application.services.settings
+    await publish_menus(application.bot, services.locales)
+    await publish_staff_menus(
+        application.bot,
+        services.locales,
+        settings.language,
+        services.moderation.moderator_ids(),
+        settings.organizers,
+        settings.moderator_chat,
+    )
 
 
 async def _start_http(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import random
 import threading
@@ -165,7 +166,7 @@ class TranslationWorker:
             jobs = []
             if free > 0:
                 jobs = await self._repo.due_translations(self._clock(), free, list(self._jobs))
-            for job in jobs:
+            for job in await self._settle(jobs):
                 task = asyncio.create_task(self._process(job))
                 self._jobs[job.submission_id] = task
                 task.add_done_callback(self._finished(job.submission_id))
@@ -174,6 +175,43 @@ class TranslationWorker:
             timeout = await self._idle_timeout()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout)
+
+    async def _settle(self, jobs: list[TranslationJob]) -> list[TranslationJob]:
+        """Detect a batch's languages in one thread call and record them, with the outcome of
+        those that need no engine, in one transaction. Returns the ones to translate.
+
+        A burst brings many at once: per-question database round trips would cost more than
+        the detection itself.
+        """
+        new = [job for job in jobs if job.language is None]
+        if new:
+            loop = asyncio.get_running_loop()
+            found = await loop.run_in_executor(self._detect_pool, self._detect_all, new)
+            by_id = {job.submission_id: job for job in jobs}
+            for job, detection in zip(new, found, strict=True):
+                by_id[job.submission_id] = dataclasses.replace(
+                    job, language=detection.language, language_confidence=detection.confidence
+                )
+            jobs = list(by_id.values())
+        outcomes = {job.submission_id: self._outcome_without_engine(job) for job in jobs}
+        await self._repo.settle_translations(
+            [(job, outcomes[job.submission_id]) for job in jobs],
+            datetime.now(UTC),
+        )
+        return [job for job in jobs if outcomes[job.submission_id] is None]
+
+    def _detect_all(self, jobs: list[TranslationJob]) -> list[Detection]:
+        return [self._detector.detect(job.text, job.hint) for job in jobs]
+
+    def _outcome_without_engine(self, job: TranslationJob) -> TranslationStatus | None:
+        """The final status when no engine call is needed, else None."""
+        if job.language in (UNDETERMINED, self._target) or self._engine is None:
+            return TranslationStatus.NOT_NEEDED
+        if not self._engine.supports(job.language or ""):
+            _log.info("#%d: %s cannot translate from %r", job.submission_id, self._engine.name,
+                      job.language)  # fmt: skip
+            return TranslationStatus.FAILED
+        return None
 
     def _finished(self, submission_id: int) -> Callable[[asyncio.Task[None]], None]:
         def forget(task: asyncio.Task[None]) -> None:
@@ -191,30 +229,8 @@ class TranslationWorker:
         return min(IDLE_POLL_S, max(0.05, due - self._clock()))
 
     async def _process(self, job: TranslationJob) -> None:
-        language = job.language
-        if language is None:
-            detection = await self._detect(job)
-            if not await self._repo.record_language(
-                job.submission_id, job.text, detection.language, detection.confidence
-            ):
-                return  # edited meanwhile: the edit made it pending again
-            language = detection.language
-        if language == UNDETERMINED or language == self._target or self._engine is None:
-            await self._finish(job, TranslationStatus.NOT_NEEDED)
-            return
-        if not self._engine.supports(language):
-            _log.info(
-                "#%d: %s cannot translate from %r", job.submission_id, self._engine.name, language
-            )
-            await self._finish(job, TranslationStatus.FAILED)
-            return
-        await self._translate(job, self._engine, language)
-
-    async def _detect(self, job: TranslationJob) -> Detection:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self._detect_pool, self._detector.detect, job.text, job.hint
-        )
+        assert self._engine is not None and job.language is not None  # settled otherwise
+        await self._translate(job, self._engine, job.language)
 
     async def _translate(self, job: TranslationJob, engine: Engine, source: str) -> None:
         # Identical texts arriving together wait for the first one, then find it cached.

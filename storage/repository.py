@@ -503,16 +503,37 @@ class Repository:
         )
         return float(row["due"]) if row and row["due"] is not None else None
 
-    async def record_language(
-        self, submission_id: int, text: str, language: str, confidence: float
-    ) -> bool:
-        """Store the detected language; False if the text changed meanwhile (an edit)."""
-        rows = await self.db.fetchall(
-            "UPDATE submissions SET language = ?, language_confidence = ?"
-            " WHERE id = ? AND text = ? RETURNING id",
-            (language, confidence, submission_id, text),
-        )
-        return bool(rows)
+    async def settle_translations(
+        self,
+        jobs: Sequence[tuple[TranslationJob, TranslationStatus | None]],
+        now: datetime,
+    ) -> None:
+        """Record detected languages, and the final status of those that need no engine
+        (None: still pending, to be translated), in one transaction. A job whose text changed
+        meanwhile (an edit) is left alone: the edit made it pending again."""
+        if not jobs:
+            return
+        stamp = format_timestamp(now)
+        async with self.db.transaction() as conn:
+            cursor = await conn.executemany(
+                "UPDATE submissions SET language = ?, language_confidence = ?,"
+                " translation_status = coalesce(?, translation_status),"
+                " translated_at = CASE WHEN ? IS NULL THEN translated_at ELSE ? END"
+                " WHERE id = ? AND text = ? AND translation_status = 'pending'",
+                [
+                    (
+                        job.language,
+                        job.language_confidence,
+                        status.value if status else None,
+                        status.value if status else None,
+                        stamp,
+                        job.submission_id,
+                        job.text,
+                    )
+                    for job, status in jobs
+                ],
+            )
+            await cursor.close()
 
     async def record_translation(
         self,

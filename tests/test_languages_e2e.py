@@ -107,8 +107,11 @@ async def test_forged_language_button_is_refused(bot: RunningBot) -> None:
 
 async def test_menus_are_published_in_every_language(fake: FakeTelegram, bot: RunningBot) -> None:
     def published() -> bool:
-        # Every locale, plus the default for apps in other languages.
-        return len(fake.bot_settings.get("short_description", {})) > len(LOCALES.available)
+        # Every locale, plus the default for apps in other languages; then the staff's menus.
+        descriptions = len(fake.bot_settings.get("short_description", {}))
+        return descriptions > len(LOCALES.available) and (
+            (f"chat:{MODERATOR}", "") in fake.bot_settings.get("commands", {})
+        )
 
     await fake.wait_for(published, timeout=10)
     commands = fake.bot_settings["commands"]
@@ -119,6 +122,10 @@ async def test_menus_are_published_in_every_language(fake: FakeTelegram, bot: Ru
         assert [c["description"] for c in listed] == [d for _, d in render.bot_commands(tr)]
         assert fake.bot_settings["description"][locale] == render.bot_description(tr)
         assert fake.bot_settings["short_description"][locale] == render.bot_short_description(tr)
+    # Moderators see their commands too, in the working language, in their private chat.
+    staff = [c["command"] for c in commands[(f"chat:{MODERATOR}", "")]]
+    assert "review" in staff and "approve" in staff and "ask" in staff
+    assert "invite" not in staff  # organizers' commands only for organizers
     # Apps in a language we have no catalog for get the English menus.
     english = LOCALES.get("en")
     assert [c["description"] for c in commands[("default", "")]] == [

@@ -18,6 +18,7 @@ from bot import render
 from bot.context import BotContext
 from bot.domain import Role
 from bot.i18n import Gettext
+from bot.menus import publish_staff_menu
 from bot.services.intake import Author, Received
 
 _log = logging.getLogger(__name__)
@@ -53,6 +54,10 @@ async def start(update: Update, ctx: BotContext) -> None:
     joined = await ctx.services.moderation.redeem(author, user.full_name, token)
     answer = render.welcome_moderator if joined else render.invite_invalid
     await ctx.services.intake.reply(author, update.update_id, answer)
+    if joined:
+        await publish_staff_menu(
+            ctx.bot, ctx.services.locales, ctx.services.settings.language, user.id, False
+        )
 
 
 async def show_help(update: Update, ctx: BotContext) -> None:

@@ -68,6 +68,10 @@ class ModerationService:
 
     # ---- who is who ----------------------------------------------------------------------
 
+    def moderator_ids(self) -> frozenset[int]:
+        """Everyone with moderator rights (organizers included)."""
+        return frozenset(self._settings.staff | self._runtime_moderators)
+
     def role(self, user_id: int) -> Role:
         moderators = self._settings.moderators | self._runtime_moderators
         return domain.role_of(user_id, self._settings.organizers, frozenset(moderators))
