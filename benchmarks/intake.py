@@ -95,6 +95,17 @@ async def start_bot(
     )
 
 
+async def settled(fake: FakeTelegram, quiet: float = 1.0) -> None:
+    """Wait until start-up work (townhall-bot publishes its menus in 20 languages) is over:
+    no call but the long poll for `quiet` seconds. It is not part of answering a burst."""
+    while True:
+        seen = len(fake.requests)
+        await asyncio.sleep(quiet)
+        calls = fake.requests[seen:]
+        if all(c.method == "getUpdates" for c in calls):
+            return
+
+
 async def one_round(
     kind: str, participants: int, latency: float, send_rate: str = "100000"
 ) -> Round:
@@ -103,7 +114,7 @@ async def one_round(
             proc = await start_bot(kind, fake, Path(tmp), send_rate)
             try:
                 await fake.wait_for(lambda: fake.active_polls > 0, timeout=30)
-                await asyncio.sleep(0.5)  # let start-up work settle before measuring
+                await settled(fake)
                 users = list(range(10_000, 10_000 + participants))
                 cpu_before = cpu_seconds(proc.pid)
                 started = time.perf_counter()

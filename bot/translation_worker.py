@@ -34,6 +34,8 @@ T = TypeVar("T")
 
 TRANSLATION_THREADS = 2
 IDLE_POLL_S = 5.0
+GATHER_S = 0.1
+BATCH = 200
 BASE_BACKOFF_S = 2.0
 MAX_BACKOFF_S = 30.0  # short enough that everything is translated within a minute of recovery
 BREAKER_THRESHOLD = 5
@@ -45,6 +47,10 @@ _JITTER = random.Random()
 def retry_delay(attempts: int) -> float:
     base = min(MAX_BACKOFF_S, BASE_BACKOFF_S * 2.0 ** max(0, attempts))
     return float(base * (0.75 + 0.5 * _JITTER.random()))
+
+
+class EnginePaused(Exception):
+    """The circuit breaker is open: the engine is not called for now."""
 
 
 def run_in_daemon_thread(fn: Callable[..., T], *args: object) -> asyncio.Future[T]:
@@ -162,10 +168,9 @@ class TranslationWorker:
     async def _run(self) -> None:
         while True:
             self._wake.clear()
-            free = self._threads * 4 - len(self._jobs)
-            jobs = []
-            if free > 0:
-                jobs = await self._repo.due_translations(self._clock(), free, list(self._jobs))
+            # Settling (detection, no-engine outcomes) is cheap and batched: take many at once.
+            # Engine calls wait for one of the few thread slots inside their own tasks.
+            jobs = await self._repo.due_translations(self._clock(), BATCH, list(self._jobs))
             for job in await self._settle(jobs):
                 task = asyncio.create_task(self._process(job))
                 self._jobs[job.submission_id] = task
@@ -175,6 +180,8 @@ class TranslationWorker:
             timeout = await self._idle_timeout()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout)
+            # Intake wakes us once per question: in a burst, gather them into one batch.
+            await asyncio.sleep(GATHER_S)
 
     async def _settle(self, jobs: list[TranslationJob]) -> list[TranslationJob]:
         """Detect a batch's languages in one thread call and record them, with the outcome of
@@ -244,13 +251,13 @@ class TranslationWorker:
             await self._ask_engine(job, engine, source)
 
     async def _ask_engine(self, job: TranslationJob, engine: Engine, source: str) -> None:
-        if not self.breaker.allow():
+        try:
+            translation = await self._call(engine.translate, job.text, source, self._target)
+        except EnginePaused:
             # Not an attempt: the engine was not asked. Come back when the breaker lets us.
             due = self._clock() + self.breaker.open_for + 0.1
             await self._repo.postpone_translation(job.submission_id, due, "engine paused", False)
             return
-        try:
-            translation = await self._call(engine.translate, job.text, source, self._target)
         except (TranslationFailed, TimeoutError) as error:
             self.breaker.failure()
             reason = str(error) or f"no answer within {self._timeout:.0f} s"
@@ -266,8 +273,15 @@ class TranslationWorker:
         await self._finish(job, TranslationStatus.DONE, translation, engine.name)
 
     async def _call(self, fn: Callable[[str, str, str], T], *args: str) -> T:
-        """Run a blocking engine call with a hard timeout; its slot frees when its thread does."""
+        """Run a blocking engine call with a hard timeout; its slot frees when its thread does.
+
+        The breaker is asked once a slot is ours: many jobs may have queued for the slots
+        while the engine was failing, and none of them should call it while it is paused.
+        """
         await self._translate_slots.acquire()
+        if not self.breaker.allow():
+            self._translate_slots.release()
+            raise EnginePaused
         future = run_in_daemon_thread(fn, *args)
 
         def release(done: asyncio.Future[T]) -> None:
