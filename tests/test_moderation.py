@@ -90,6 +90,11 @@ async def test_commands_change_status_and_tell_participants(bot: RunningBot) -> 
         EN, Action.REOPEN, ids[3]
     )
     assert status_of(bot, ids[3]) == "pending"
+    # Decided again after the reopen: the participant hears about it again.
+    await say(bot, MODERATOR, f"/approve {ids[3]}")
+    await bot.fake.wait_for(lambda: len(bot.fake.messages_to(103)) == 3)
+    approved = render.status_notice(fr, await load_submission(bot, ids[3]))
+    assert approved is not None and bot.fake.messages_to(103)[2].text == approved.text
 
 
 async def test_bad_arguments_and_unknown_ids_change_nothing(bot: RunningBot) -> None:

@@ -150,8 +150,9 @@ class ModerationService:
             notice = render.status_notice(tr, sub)
             wanted = sub.status is not Status.REJECTED or self._settings.rejection_notices
             if notice is not None and wanted:
-                key = f"notice:{sub.id}:{sub.status.value}:{sub.updated_at.timestamp()}"
-                messages.append(notice.send(sub.chat_id, key))
+                # No dedup key: the compare-and-set lets each change happen once, and the
+                # same status may rightly be reached again after a /reopen.
+                messages.append(notice.send(sub.chat_id, None))
             return messages
 
         return build
