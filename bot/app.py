@@ -19,7 +19,8 @@ from bot.services.intake import Clock, IntakeRules, IntakeService, utc_now
 from bot.services.language import Detector, make_detector
 from bot.services.moderation import ModerationService
 from bot.services.preferences import PreferencesService
-from bot.services.translation import install_http_timeout, make_engine
+from bot.services.privacy import PrivacyService
+from bot.services.translation import Engine, install_http_timeout, make_engine
 from bot.translation_worker import TranslationWorker
 from bot.workers import OutboxSender
 from storage.moderation import ModerationStore
@@ -37,22 +38,26 @@ def shared_detector(name: str, candidates: tuple[str, ...] | None) -> Detector:
     return make_detector(name, candidates)
 
 
-def build_translation_worker(
-    settings: Settings, repo: Repository, on_translated: Callable[[int], Awaitable[None]]
-) -> TranslationWorker:
+def configured_engine(settings: Settings) -> Engine | None:
+    """The translation engine the settings ask for (None: translation off)."""
     # deep-translator sets no HTTP timeout of its own; without one, a server that accepts
     # and never answers would hold a thread forever.
     install_http_timeout(settings.translator_timeout)
-    engine = make_engine(
+    return make_engine(
         settings.translator,
         url=settings.translator_url,
         key=settings.translator_key,
         timeout=settings.translator_timeout,
     )
+
+
+def build_translation_worker(
+    settings: Settings, repo: Repository, on_translated: Callable[[int], Awaitable[None]]
+) -> TranslationWorker:
     return TranslationWorker(
         repo,
         shared_detector(settings.detector, settings.languages),
-        engine,
+        configured_engine(settings),
         settings.language,
         # A long text is several requests; the hard limit covers the whole of it.
         call_timeout=settings.translator_timeout * 3,
@@ -113,6 +118,7 @@ def build_application(
         intake=intake,
         preferences=preferences,
         moderation=moderation,
+        privacy=PrivacyService(repo, locales, moderation, sender.wake, clock),
         sender=sender,
         translator=translator,
         feed=feed,

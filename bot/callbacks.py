@@ -56,11 +56,16 @@ class QueuePage:
     offset: int
 
 
-Callback = SwitchKind | ChooseLanguage | Moderate | SkipCard | QueuePage
+@dataclass(frozen=True, slots=True)
+class ConfirmForget:
+    """The participant confirms that their data is to be erased."""
+
+
+Callback = SwitchKind | ChooseLanguage | Moderate | SkipCard | QueuePage | ConfirmForget
 # Prefixes, for routing presses to handlers at registration.
 SWITCH_KIND_PREFIX = "k:"
 CHOOSE_LANGUAGE_PREFIX = "l:"
-PARTICIPANT_PATTERN = r"^[kl]:"
+PARTICIPANT_PATTERN = r"^[klf]:"
 MODERATOR_PATTERN = r"^[mcsq]:"
 _ACTION_CODES = {
     Action.SHORTLIST: "s",
@@ -85,6 +90,8 @@ def encode(action: Callback) -> str:
             data = f"{prefix}:{_ACTION_CODES[action.action]}:{action.submission_id}"
         case SkipCard():
             data = f"s:{action.submission_id}"
+        case ConfirmForget():
+            data = "f:yes"
         case QueuePage():
             kind = _KIND_CODES[action.kind] if action.kind else "-"
             data = (
@@ -111,6 +118,8 @@ def decode(data: str | None) -> Callback:
             return Moderate(_CODE_ACTIONS[parts[1]], submission_id, card=parts[0] == "c")
     if len(parts) == 2 and parts[0] == "s" and (submission_id := _positive_id(parts[1])):
         return SkipCard(submission_id)
+    if data == "f:yes":
+        return ConfirmForget()
     if len(parts) == 5 and parts[0] == "q":
         return _queue_page(parts[1:])
     raise BadCallback(repr(data))

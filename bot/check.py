@@ -18,9 +18,10 @@ from babel.messages.pofile import read_po
 from telegram import Bot
 from telegram.error import TelegramError
 
+from bot.app import configured_engine
 from bot.config import Settings
 from bot.i18n import DOMAIN, catalog_path
-from bot.services.translation import TranslationFailed, install_http_timeout, make_engine
+from bot.services.translation import TranslationFailed
 from storage.db import open_database, schema_version
 
 # A sentence to translate into the working language, in another language: by target.
@@ -84,13 +85,7 @@ async def check_translator(settings: Settings) -> Check:
     name = "translator"
     if settings.translator == "none":
         return Check(name, True, "off (TOWNHALL_TRANSLATOR=none): languages are still detected")
-    install_http_timeout(settings.translator_timeout)
-    engine = make_engine(
-        settings.translator,
-        url=settings.translator_url,
-        key=settings.translator_key,
-        timeout=settings.translator_timeout,
-    )
+    engine = configured_engine(settings)
     assert engine is not None
     source, sample = _SAMPLES.get(settings.language, _ENGLISH_SAMPLE)
     started = time.perf_counter()

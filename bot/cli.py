@@ -9,11 +9,12 @@ import json
 import shutil
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure_logging
+from storage.models import Kind, Status
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -33,11 +34,24 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int, help="port of the webhook server (default 8443)")
     run.add_argument("--health-port", type=int, help="polling mode: serve /healthz on this port")
     commands.add_parser("check", help="preflight: token, group, translator, database, languages")
-    export = commands.add_parser("export", help="export submissions")
-    export.add_argument("--format", choices=("csv",), default="csv", help="file format (csv)")
+    export = commands.add_parser("export", help="export submissions (or the audit log)")
+    export.add_argument("--format", choices=("csv", "xlsx", "json"), default="csv")
     export.add_argument(
         "--output", "-o", type=Path, help="write to this file instead of standard output"
     )
+    export.add_argument(
+        "--status",
+        action="append",
+        choices=[s.value for s in Status],
+        help="only this status (repeatable)",
+    )
+    export.add_argument("--kind", choices=[k.value for k in Kind], help="only questions or ideas")
+    export.add_argument(
+        "--with-identities",
+        action="store_true",
+        help="Telegram user ids instead of pseudonyms (people at risk: think twice)",
+    )
+    export.add_argument("--audit", action="store_true", help="the moderation log instead")
     stats = commands.add_parser("stats", help="figures about the bot")
     stats.add_argument("--ops", action="store_true", help="queue depths and ages (as /healthz)")
     backup = commands.add_parser("backup", help="online copy of the database (safe while running)")
@@ -46,6 +60,8 @@ def _parser() -> argparse.ArgumentParser:
         "restore", help="replace the database with a backup (bot stopped)"
     )
     restore.add_argument("path", type=Path)
+    purge = commands.add_parser("purge", help="erase the texts of old submissions")
+    purge.add_argument("--older-than", type=int, required=True, metavar="DAYS")
     return parser
 
 
@@ -62,10 +78,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     handlers = {
         "run": lambda: _run(settings, args.health_port),
         "check": lambda: _check(settings),
-        "export": lambda: _export(settings, args.output),
+        "export": lambda: _export(settings, args),
         "stats": lambda: _stats(settings),
         "backup": lambda: _backup(settings, args.path),
         "restore": lambda: _restore(settings, args.path),
+        "purge": lambda: _purge(settings, args.older_than),
     }
     return handlers[args.command]()
 
@@ -108,26 +125,54 @@ def _check(settings: Settings) -> int:
     return EXIT_OK if all(r.ok for r in results) else EXIT_FAILURE
 
 
-def _export(settings: Settings, output: Path | None) -> int:
-    from bot.services.export import write_csv
+def _export(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.services import export
     from storage.db import open_reader
-    from storage.repository import iter_export_rows
+    from storage.repository import (
+        AUDIT_COLUMNS,
+        ExportFilter,
+        iter_audit_rows,
+        iter_export_rows,
+    )
 
     if not settings.db_path.exists():
         print(f"townhall-bot: no database at {settings.db_path} (TOWNHALL_DB)", file=sys.stderr)
         return EXIT_FAILURE
+    if args.format == "xlsx" and args.output is None and sys.stdout.isatty():
+        print("townhall-bot: an XLSX file is binary: use --output PATH", file=sys.stderr)
+        return EXIT_USAGE
+    where = ExportFilter(tuple(args.status or ()), args.kind, args.with_identities)
     conn = open_reader(settings.db_path)
     try:
-        if output is None:
-            write_csv(iter_export_rows(conn), sys.stdout)
-            sys.stdout.flush()
-        else:
-            with output.open("w", encoding="utf-8", newline="") as handle:
-                count = write_csv(iter_export_rows(conn), handle)
-            print(f"exported {count} submissions to {output}", file=sys.stderr)
+        rows = iter_audit_rows(conn) if args.audit else iter_export_rows(conn, where)
+        columns = tuple(AUDIT_COLUMNS) if args.audit else export.COLUMNS
+        count = _write_export(args.format, rows, columns, args.output)
     finally:
         conn.close()
+    if args.output is not None:
+        print(f"exported {count} rows to {args.output}", file=sys.stderr)
     return EXIT_OK
+
+
+def _write_export(
+    fmt: str, rows: Iterable[dict[str, object]], columns: Sequence[str], output: Path | None
+) -> int:
+    from bot.services import export
+
+    if fmt == "xlsx":
+        if output is None:
+            count = export.write_xlsx(rows, sys.stdout.buffer, columns)
+            sys.stdout.buffer.flush()
+            return count
+        with output.open("wb") as binary:
+            return export.write_xlsx(rows, binary, columns)
+    writer = export.write_csv if fmt == "csv" else export.write_json
+    if output is None:
+        count = writer(rows, sys.stdout, columns)
+        sys.stdout.flush()
+        return count
+    with output.open("w", encoding="utf-8", newline="") as handle:
+        return writer(rows, handle, columns)
 
 
 def _stats(settings: Settings) -> int:
@@ -190,6 +235,31 @@ def _restore(settings: Settings, source: Path) -> int:
     finally:
         lock.close()
     print(f"restored {settings.db_path} from {source}")
+    return EXIT_OK
+
+
+def _purge(settings: Settings, days: int) -> int:
+    from datetime import UTC, datetime, timedelta
+
+    from storage import Repository, open_database
+
+    if days < 0:
+        print("townhall-bot: --older-than needs a number of days, 0 or more", file=sys.stderr)
+        return EXIT_USAGE
+    if not settings.db_path.exists():
+        print(f"townhall-bot: no database at {settings.db_path} (TOWNHALL_DB)", file=sys.stderr)
+        return EXIT_FAILURE
+
+    async def purge() -> int:
+        db = await open_database(settings.db_path)
+        try:
+            cutoff = datetime.now(UTC) - timedelta(days=days)
+            return await Repository(db).purge_older_than(cutoff)
+        finally:
+            await db.close()
+
+    erased = asyncio.run(purge())
+    print(f"erased the texts of {erased} submissions older than {days} days")
     return EXIT_OK
 
 

@@ -14,6 +14,7 @@ from bot.polling import RawUpdatesRequest
 from bot.services.intake import IntakeService
 from bot.services.moderation import ModerationService
 from bot.services.preferences import PreferencesService
+from bot.services.privacy import PrivacyService
 from bot.translation_worker import TranslationWorker
 from bot.workers import OutboxSender
 from storage.repository import Repository
@@ -27,6 +28,7 @@ class Services:
     intake: IntakeService
     preferences: PreferencesService
     moderation: ModerationService
+    privacy: PrivacyService
     sender: OutboxSender
     translator: TranslationWorker
     feed: FeedWorker | None

@@ -8,9 +8,6 @@ from enum import IntEnum, StrEnum
 
 from storage.models import Status
 
-# Telegram's own limit for a text message; a longer text cannot reach us.
-MAX_TEXT_CHARS = 4096
-
 # Characters that render as nothing but are not Unicode whitespace or format characters:
 # Hangul fillers and the blank Braille pattern are popular for "empty" messages.
 _INVISIBLE_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")

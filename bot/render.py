@@ -21,8 +21,6 @@ from bot.i18n import Gettext
 from storage.models import Kind, OutboxMessage, Status, Submission
 
 PARSE_MODE = "HTML"
-# Telegram's limit, counted after entity parsing; we keep our own texts well under it.
-MAX_MESSAGE_CHARS = 4096
 _SNIPPET_CHARS = 60
 
 
@@ -163,6 +161,7 @@ def help_text(tr: Gettext, limit: int, window_minutes: int) -> Reply:
         tr.gettext("• /ask <i>your question</i>: the same as writing a question."),
         tr.gettext("• /my: what you have sent and what happened to it."),
         tr.gettext("• /language: choose the language I write to you in."),
+        tr.gettext("• /privacy: what we keep about you; /forget erases it."),
         tr.gettext("• /start: the welcome message again."),
         "",
         tr.ngettext(
@@ -307,6 +306,7 @@ def bot_commands(tr: Gettext) -> list[tuple[str, str]]:
         ("my", tr.gettext("What you have sent and its status")),
         ("language", tr.gettext("Choose your language")),
         ("withdraw", tr.gettext("Withdraw a submission still waiting for review")),
+        ("privacy", tr.gettext("What we keep about you, and how to erase it")),
         ("help", tr.gettext("Help")),
     ]
 
@@ -447,7 +447,8 @@ def post_body(tr: Gettext, sub: Submission, age_minutes: int | None = None) -> s
     head = f"<b>{ref(sub.id)}</b> · {kind_label(tr, sub.kind)} · {_language_line(tr, sub)}"
     if age_minutes is not None:
         head += " · " + minutes(tr, age_minutes)
-    parts = [head, f"<blockquote>{escape(_clip(sub.text))}</blockquote>"]
+    original = escape(_clip(sub.text)) or tr.gettext("<i>erased at the participant's request</i>")
+    parts = [head, f"<blockquote>{original}</blockquote>"]
     if sub.translation:
         parts.append("🌐 " + escape(_clip(sub.translation)))
     elif sub.translation_status.value == "pending":
@@ -736,3 +737,45 @@ def cannot_withdraw(tr: Gettext, submission_id: int) -> Reply:
             "{ref} can no longer be withdrawn: the moderators have already seen it."
         ).format(ref=ref(submission_id))
     )
+
+
+# ---- privacy ------------------------------------------------------------------------------
+
+
+def privacy(tr: Gettext) -> Reply:
+    return Reply(
+        "\n\n".join(
+            [
+                tr.gettext("<b>What we keep, and why</b>"),
+                tr.gettext(
+                    "The text of your questions and ideas, when you sent them, their language "
+                    "and translation, and your Telegram account ID and app language: only to "
+                    "run the Town Hall and to tell you what happens to what you sent."
+                ),
+                tr.gettext(
+                    "The event's moderators and organizers read your texts; they never see "
+                    "your name or phone number, and exports show a pseudonym instead of you."
+                ),
+                tr.gettext("/forget erases your texts and your Telegram ID from our records."),
+            ]
+        )
+    )
+
+
+def forget_prompt(tr: Gettext, count: int) -> Reply:
+    text = tr.ngettext(
+        "This erases the text of your {count} submission and your Telegram ID from our "
+        "records, for good.",
+        "This erases the texts of your {count} submissions and your Telegram ID from our "
+        "records, for good.",
+        count,
+    ).format(count=count)
+    note = tr.gettext("Messages already in this chat stay in it; you can delete them yourself.")
+    button = Button(
+        tr.gettext("🗑 Yes, erase my data"), callbacks.encode(callbacks.ConfirmForget())
+    )
+    return Reply(f"{text}\n{note}", ((button,),))
+
+
+def forgotten(tr: Gettext) -> Reply:
+    return Reply(tr.gettext("✅ Done: your data has been erased. Thank you for taking part."))

@@ -50,6 +50,9 @@ async def _apply_pragmas(conn: aiosqlite.Connection) -> None:
     # last commits), and it spares an fsync per commit during a burst.
     await conn.execute("PRAGMA synchronous = NORMAL")
     await conn.execute("PRAGMA foreign_keys = ON")
+    # Deleted or overwritten content is zeroed on disk, not left in free pages: erasure on
+    # request (/forget) must really erase.
+    await conn.execute("PRAGMA secure_delete = ON")
 
 
 async def _migrate(conn: aiosqlite.Connection) -> None:
@@ -103,6 +106,11 @@ class Database:
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
         rows = await self.fetchall(sql, params)
         return rows[0] if rows else None
+
+    async def checkpoint(self) -> None:
+        """Move the WAL into the main file and truncate it (erased pages leave the -wal too)."""
+        async with self._lock:
+            await self._conn.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def close(self) -> None:
         async with self._lock:

@@ -49,14 +49,6 @@ def parse_timestamp(text: str) -> datetime:
 
 
 @dataclass(frozen=True, slots=True)
-class Participant:
-    user_id: int
-    language_code: str | None
-    locale: str | None
-    pseudonym: str
-
-
-@dataclass(frozen=True, slots=True)
 class Submission:
     id: int
     chat_id: int
@@ -124,22 +116,3 @@ class OutboxItem:
 class InboxUpdate:
     update_id: int
     payload: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class ExportRow:
-    """One submission as the export shows it (participant as a pseudonym)."""
-
-    id: int
-    kind: str
-    status: str
-    language: str | None
-    text: str
-    translation: str | None
-    submitted_at: str
-    language_confidence: float | None
-    translation_engine: str | None
-    participant: str
-    locale: str
-    translation_status: str
-    translated_at: str | None

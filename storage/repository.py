@@ -20,13 +20,11 @@ import aiosqlite
 from storage.db import Database
 from storage.errors import NotFound, StorageError
 from storage.models import (
-    ExportRow,
     InboxUpdate,
     Kind,
     OutboxItem,
     OutboxMessage,
     OutboxState,
-    Participant,
     Status,
     Submission,
     TranslationJob,
@@ -169,6 +167,66 @@ def _outbox_row(m: OutboxMessage, now: datetime) -> tuple[object, ...]:
 _LOCALE_CACHE_SIZE = 100_000
 
 
+# Erased submissions belong to this placeholder participant: the Telegram id is gone.
+ERASED_PARTICIPANT = 0
+
+
+async def _erase_submissions(
+    conn: aiosqlite.Connection, where: str, params: tuple[object, ...]
+) -> int:
+    """Blank the texts of the submissions matching `where` (a constant SQL condition)."""
+    await conn.execute_fetchall(
+        "INSERT OR IGNORE INTO participants (user_id, pseudonym, created_at)"
+        " VALUES (?, 'P-ERASED', '1970-01-01T00:00:00Z')",
+        (ERASED_PARTICIPANT,),
+    )
+    rows = list(
+        await conn.execute_fetchall(
+            f"SELECT id, text FROM submissions WHERE {where} AND participant_id != ?",
+            (*params, ERASED_PARTICIPANT),
+        )
+    )
+    ids = json.dumps([int(r[0]) for r in rows])
+    # The cache holds translations of these very texts (keyed by their hash).
+    hashes = json.dumps(sorted({_sha256(str(r[1])) for r in rows}))
+    await conn.execute_fetchall(
+        "DELETE FROM translation_cache WHERE text_sha256 IN (SELECT value FROM json_each(?))",
+        (hashes,),
+    )
+    # Posts about them not delivered yet would carry the text: they will not be sent.
+    await conn.execute_fetchall(
+        "UPDATE outbox SET payload = '{}', state = 'failed', last_error = 'erased'"
+        " WHERE state = 'queued' AND (dedup_key IN (SELECT 'post:' || value FROM json_each(?))"
+        " OR coalesce_key IN (SELECT 'postedit:' || value FROM json_each(?)))",
+        (ids, ids),
+    )
+    # chat_id/message_id become negative placeholders: unique, and no longer a Telegram id.
+    await conn.execute_fetchall(
+        "UPDATE submissions SET text = '', translation = NULL, reason = NULL,"
+        " participant_id = ?, chat_id = -id, message_id = -id"
+        " WHERE id IN (SELECT value FROM json_each(?))",
+        (ERASED_PARTICIPANT, ids),
+    )
+    return len(rows)
+
+
+async def _forget_participant_traces(conn: aiosqlite.Connection, user_id: int) -> None:
+    """The participant row, and every message, update and log line naming their chat."""
+    await conn.execute_fetchall("DELETE FROM outbox WHERE chat_id = ?", (user_id,))
+    await conn.execute_fetchall(
+        "DELETE FROM inbox WHERE json_extract(payload, '$.message.from.id') = ?"
+        " OR json_extract(payload, '$.edited_message.from.id') = ?"
+        " OR json_extract(payload, '$.callback_query.from.id') = ?",
+        (user_id, user_id, user_id),
+    )
+    await conn.execute_fetchall(
+        "UPDATE audit_log SET actor_id = ?, actor_name = 'participant' WHERE actor_id = ?"
+        " AND actor_name = 'participant'",
+        (ERASED_PARTICIPANT, user_id),
+    )
+    await conn.execute_fetchall("DELETE FROM participants WHERE user_id = ?", (user_id,))
+
+
 class Repository:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -236,14 +294,6 @@ class Repository:
     async def unprocessed_updates(self) -> list[InboxUpdate]:
         rows = await self.db.fetchall("SELECT update_id, payload FROM inbox ORDER BY update_id")
         return [InboxUpdate(row["update_id"], json.loads(row["payload"])) for row in rows]
-
-    async def load_update(self, update_id: int) -> InboxUpdate:
-        row = await self.db.fetchone(
-            "SELECT update_id, payload FROM inbox WHERE update_id = ?", (update_id,)
-        )
-        if row is None:
-            raise NotFound(f"update {update_id}")
-        return InboxUpdate(row["update_id"], json.loads(row["payload"]))
 
     async def finish_updates(self, update_ids: Sequence[int]) -> None:
         """Handled updates leave the inbox (their raw payloads carry names we do not keep)."""
@@ -395,11 +445,39 @@ class Repository:
                 continue
         self._locale_choices[user_id] = locale
 
-    async def participant(self, user_id: int) -> Participant | None:
-        row = await self.db.fetchone("SELECT * FROM participants WHERE user_id = ?", (user_id,))
-        if row is None:
-            return None
-        return Participant(row["user_id"], row["language_code"], row["locale"], row["pseudonym"])
+    async def erase_participant(self, user_id: int) -> int:
+        """Erase what we keep of a participant: their texts and translations, their Telegram
+        id and language, the messages and raw updates about them. Returns how many
+        submissions were erased. What remains (kind, status, language, times) is anonymous,
+        so statistics stay honest. Then the WAL is checkpointed and truncated, so the old
+        pages are gone from the files too (with secure_delete, freed pages are zeroed)."""
+        async with self.db.transaction() as conn:
+            erased = await _erase_submissions(conn, "participant_id = ?", (user_id,))
+            await _forget_participant_traces(conn, user_id)
+        self._locale_choices.pop(user_id, None)
+        await self.db.checkpoint()
+        return erased
+
+    async def purge_older_than(self, cutoff: datetime) -> int:
+        """Erase the texts of every submission received before `cutoff`, and the participants
+        who sent nothing since. Returns how many submissions were erased."""
+        stamp = format_timestamp(cutoff)
+        async with self.db.transaction() as conn:
+            erased = await _erase_submissions(conn, "created_at < ?", (stamp,))
+            idle = [
+                int(row[0])
+                for row in await conn.execute_fetchall(
+                    "SELECT user_id FROM participants WHERE user_id != ? AND NOT EXISTS"
+                    " (SELECT 1 FROM submissions WHERE participant_id = user_id"
+                    "  AND created_at >= ?)",
+                    (ERASED_PARTICIPANT, stamp),
+                )
+            ]
+            for user_id in idle:
+                await _forget_participant_traces(conn, user_id)
+        self._locale_choices.clear()
+        await self.db.checkpoint()
+        return erased
 
     async def edit_pending_text(
         self,
@@ -583,16 +661,6 @@ class Repository:
             (engine, source, target, _sha256(text), translation, format_timestamp(now)),
         )
 
-    async def translation_counts(self) -> dict[TranslationStatus, int]:
-        rows = await self.db.fetchall(
-            "SELECT translation_status AS s, count(*) AS n FROM submissions GROUP BY s"
-        )
-        counts = {status: 0 for status in TranslationStatus}
-        counts.update({TranslationStatus(row["s"]): row["n"] for row in rows})
-        return counts
-
-    # ---- outbox ----------------------------------------------------------------------------
-
     async def queue_messages(self, messages: Sequence[OutboxMessage], now: datetime) -> int:
         """Queue messages not tied to a state change (replies). Returns how many were new."""
         async with self.db.transaction() as conn:
@@ -645,9 +713,11 @@ class Repository:
         return float(row["due"]) if row and row["due"] is not None else None
 
     async def mark_sent(self, outbox_id: int, message_id: int | None, now: datetime) -> None:
+        # A delivered message's text is not kept: moderators' posts and replies quote
+        # participants, and nothing needs it once it is out (edits use result_message_id).
         await self.db.fetchall(
             "UPDATE outbox SET state = 'sent', result_message_id = ?, sent_at = ?,"
-            " last_error = NULL WHERE id = ?",
+            " last_error = NULL, payload = '{}' WHERE id = ?",
             (message_id, format_timestamp(now), outbox_id),
         )
 
@@ -709,36 +779,86 @@ class Repository:
 
 # ---- export (synchronous: streamed by the CLI from a read-only connection) ------------------
 
-_EXPORT_SQL = (
-    "SELECT s.id, s.kind, s.status, s.language, s.text, s.translation, s.created_at,"
-    " s.language_confidence, s.translation_engine, p.pseudonym, s.locale,"
-    " s.translation_status, s.translated_at"
-    " FROM submissions AS s JOIN participants AS p ON p.user_id = s.participant_id"
-    " WHERE s.id > ? ORDER BY s.id LIMIT ?"
-)
+# Column name -> SQL expression, in the export's order. The first seven are the contract.
+SUBMISSION_COLUMNS: dict[str, str] = {
+    "id": "s.id",
+    "kind": "s.kind",
+    "status": "s.status",
+    "language": "s.language",
+    "text": "s.text",
+    "translation": "s.translation",
+    "submitted_at": "s.created_at",
+    "language_confidence": "s.language_confidence",
+    "translation_engine": "s.translation_engine",
+    "topic": "NULL",  # topics come with the event file
+    "position": "s.position",
+    "votes": "0",  # votes come with browsing and upvoting
+    "participant": "p.pseudonym",
+    "decided_by": "s.decided_by",
+    "decided_at": "s.decided_at",
+    "reason": "s.reason",
+    "locale": "s.locale",
+    "translation_status": "s.translation_status",
+    "translated_at": "s.translated_at",
+}
+AUDIT_COLUMNS: dict[str, str] = {
+    "id": "id",
+    "submission_id": "submission_id",
+    "actor": "actor_name",
+    "action": "action",
+    "from_status": "from_status",
+    "to_status": "to_status",
+    "reason": "reason",
+    "at": "at",
+}
 
 
-def iter_export_rows(conn: sqlite3.Connection, chunk: int = 1000) -> Iterator[ExportRow]:
-    """Every submission in id order, read in chunks by keyset so memory stays flat."""
+@dataclass(frozen=True, slots=True)
+class ExportFilter:
+    statuses: tuple[str, ...] = ()
+    kind: str | None = None
+    # Telegram user ids instead of pseudonyms: only when an organizer asks for them.
+    with_identities: bool = False
+
+
+def iter_export_rows(
+    conn: sqlite3.Connection, where: ExportFilter = ExportFilter(), chunk: int = 1000
+) -> Iterator[dict[str, object]]:
+    """Every matching submission in id order, read in chunks by keyset: flat memory."""
+    columns = dict(SUBMISSION_COLUMNS)
+    if where.with_identities:
+        columns["participant"] = "CAST(s.participant_id AS TEXT)"
+    select = ", ".join(f'{sql} AS "{name}"' for name, sql in columns.items())
+    clauses: list[str] = ["s.id > ?"]
+    params: list[object] = []
+    if where.statuses:
+        clauses.append("s.status IN (SELECT value FROM json_each(?))")
+        params.append(json.dumps(list(where.statuses)))
+    if where.kind:
+        clauses.append("s.kind = ?")
+        params.append(where.kind)
+    sql = (
+        f"SELECT {select} FROM submissions AS s"
+        " JOIN participants AS p ON p.user_id = s.participant_id"
+        f" WHERE {' AND '.join(clauses)} ORDER BY s.id LIMIT ?"
+    )
+    yield from _keyset(conn, sql, params, chunk)
+
+
+def iter_audit_rows(conn: sqlite3.Connection, chunk: int = 1000) -> Iterator[dict[str, object]]:
+    select = ", ".join(f'{sql} AS "{name}"' for name, sql in AUDIT_COLUMNS.items())
+    sql = f"SELECT {select} FROM audit_log WHERE id > ? ORDER BY id LIMIT ?"
+    yield from _keyset(conn, sql, [], chunk)
+
+
+def _keyset(
+    conn: sqlite3.Connection, sql: str, params: list[object], chunk: int
+) -> Iterator[dict[str, object]]:
     last_id = 0
     while True:
-        rows = conn.execute(_EXPORT_SQL, (last_id, chunk)).fetchall()
+        rows = conn.execute(sql, (last_id, *params, chunk)).fetchall()
         if not rows:
             return
         for row in rows:
-            yield ExportRow(
-                id=row["id"],
-                kind=row["kind"],
-                status=row["status"],
-                language=row["language"],
-                text=row["text"],
-                translation=row["translation"],
-                submitted_at=row["created_at"],
-                language_confidence=row["language_confidence"],
-                translation_engine=row["translation_engine"],
-                participant=row["pseudonym"],
-                locale=row["locale"],
-                translation_status=row["translation_status"],
-                translated_at=row["translated_at"],
-            )
-        last_id = rows[-1]["id"]
+            yield dict(row)
+        last_id = int(rows[-1]["id"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from pathlib import Path
 
 from tests.conftest import TOKEN, bot_env, running_bot
@@ -94,3 +95,43 @@ async def test_token_never_logged_even_at_debug(fake: FakeTelegram, tmp_path: Pa
     assert "DEBUG" in log  # the level really was DEBUG
     assert TOKEN not in log and TOKEN.split(":", 1)[1] not in log
     assert "A question that goes through" not in log  # participants' words stay out of logs
+
+
+async def test_export_xlsx_json_filters_and_audit(fake: FakeTelegram, tmp_path: Path) -> None:
+    import openpyxl
+
+    env_bot = {"TOWNHALL_MODERATORS": "77"}
+    async with running_bot(fake, tmp_path, **env_bot) as bot:
+        fake.push_message(1, "=1+1 looks like a formula, and has a \x07 bell")
+        fake.push_message(2, "/idea Una idea con acentos: ñandú, café")
+        for user in (1, 2):
+            await fake.wait_for_messages(user, 1)
+        fake.push_message(77, "/approve 1")
+        await fake.wait_for_messages(77, 1)
+        db = {"TOWNHALL_DB": str(bot.settings.db_path)}
+        xlsx = tmp_path / "queue.xlsx"
+        code, _, err = await run_cli("export", "--format", "xlsx", "--output", str(xlsx), env=db)
+        assert code == 0, err
+        code, out, _ = await run_cli("export", "--format", "json", "--kind", "idea", env=db)
+        ideas = json.loads(out)
+        code, out, _ = await run_cli("export", "--format", "json", "--status", "approved", env=db)
+        approved = json.loads(out)
+        code, out, _ = await run_cli("export", "--format", "json", "--with-identities", env=db)
+        identified = json.loads(out)
+        code, out, _ = await run_cli("export", "--audit", env=db)
+        audit = list(csv.reader(io.StringIO(out)))
+
+    sheet = openpyxl.load_workbook(xlsx, read_only=True).active
+    rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert rows[0][:7] == ["id", "kind", "status", "language", "text", "translation",
+                           "submitted_at"]  # fmt: skip
+    assert rows[1][4] == "=1+1 looks like a formula, and has a  bell"  # a string, not a formula
+    assert all(isinstance(v, str) for v in rows[1] if v is not None)
+    assert rows[2][4] == "Una idea con acentos: ñandú, café"
+    assert [i["id"] for i in ideas] == [2] and ideas[0]["kind"] == "idea"
+    assert [a["id"] for a in approved] == [1] and approved[0]["decided_by"] == "Test"
+    assert approved[0]["position"] == 1 and approved[0]["votes"] == 0
+    assert {r["participant"] for r in identified} == {"1", "2"}
+    assert audit[0] == ["id", "submission_id", "actor", "action", "from_status", "to_status",
+                        "reason", "at"]  # fmt: skip
+    assert audit[1][1:6] == ["1", "Test", "approve", "pending", "approved"]

@@ -12,7 +12,13 @@ import pytest
 from storage import Repository, open_database
 from storage.db import open_reader, schema_version
 from storage.models import Kind, OutboxMessage, Status, Submission
-from storage.repository import NewSubmission, Quota, QuotaExceeded, iter_export_rows
+from storage.repository import (
+    ExportFilter,
+    NewSubmission,
+    Quota,
+    QuotaExceeded,
+    iter_export_rows,
+)
 
 NOW = datetime(2026, 11, 26, 12, 0, 0, tzinfo=UTC)
 
@@ -132,13 +138,21 @@ async def test_inbox_skips_updates_below_the_stored_offset(repo: Repository) -> 
 async def test_export_rows_stream_with_pseudonyms(repo: Repository, tmp_path: Path) -> None:
     for i in range(5):
         await repo.submit(new(i + 1, user=1 + i % 2), None, confirm)
+    await repo.db.fetchall(
+        "UPDATE submissions SET status = 'approved', kind = 'idea' WHERE id = 2"
+    )
     conn = open_reader(repo.db.path)
     rows = list(iter_export_rows(conn, chunk=2))
+    approved = list(iter_export_rows(conn, ExportFilter(statuses=("approved",))))
+    ideas = list(iter_export_rows(conn, ExportFilter(kind="idea")))
+    identified = list(iter_export_rows(conn, ExportFilter(with_identities=True)))
     conn.close()
-    assert [r.id for r in rows] == [1, 2, 3, 4, 5]
-    assert rows[0].submitted_at == "2026-11-26T12:00:00Z"
-    assert rows[0].participant == rows[2].participant != rows[1].participant
-    assert all(r.participant.startswith("P-") and r.participant != "1" for r in rows)
+    assert [r["id"] for r in rows] == [1, 2, 3, 4, 5]
+    assert rows[0]["submitted_at"] == "2026-11-26T12:00:00Z"
+    assert rows[0]["participant"] == rows[2]["participant"] != rows[1]["participant"]
+    assert all(str(r["participant"]).startswith("P-") for r in rows)
+    assert [r["id"] for r in approved] == [2] == [r["id"] for r in ideas]
+    assert [r["participant"] for r in identified] == ["1", "2", "1", "2", "1"]
 
 
 async def test_locale_choice_is_read_once_per_participant(repo: Repository) -> None:

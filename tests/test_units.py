@@ -12,7 +12,7 @@ from bot import callbacks, domain, render
 from bot.config import ConfigError, load_settings
 from bot.i18n import load_locales
 from bot.services.export import COLUMNS, neutralise, write_csv
-from storage.models import ExportRow, Kind, Status, Submission
+from storage.models import Kind, Status, Submission
 
 LOCALES = Path(__file__).resolve().parent.parent / "locales"
 
@@ -155,21 +155,13 @@ def test_formula_cells_are_neutralised(cell: str, safe: str) -> None:
 
 
 def test_csv_header_and_rows() -> None:
-    row = ExportRow(
-        1,
-        "question",
-        "pending",
-        None,
-        '=HYPERLINK("x")',
-        None,
-        "2026-11-26T12:00:00Z",
-        None,
-        None,
-        "P-AB",
-        "fr",
-        "pending",
-        None,
-    )
+    row: dict[str, object] = {
+        "id": 1,
+        "kind": "question",
+        "status": "pending",
+        "text": '=HYPERLINK("x")',
+        "submitted_at": "2026-11-26T12:00:00Z",
+    }
     out = io.StringIO()
     assert write_csv([row], out) == 1
     lines = out.getvalue().splitlines()

@@ -75,6 +75,16 @@ async def withdraw(update: Update, ctx: BotContext) -> None:
         await ctx.services.moderation.withdraw(author, update.update_id, target)
 
 
+async def show_privacy(update: Update, ctx: BotContext) -> None:
+    if author := author_of(update):
+        await ctx.services.privacy.explain(author, update.update_id)
+
+
+async def forget(update: Update, ctx: BotContext) -> None:
+    if author := author_of(update):
+        await ctx.services.privacy.ask_to_forget(author, update.update_id)
+
+
 async def choose_language(update: Update, ctx: BotContext) -> None:
     if author := author_of(update):
         await ctx.services.preferences.show_language_menu(author, update.update_id)
@@ -96,6 +106,13 @@ async def button_pressed(update: Update, ctx: BotContext) -> None:
         toast = await ctx.services.preferences.choose_language(
             author, update.update_id, message_id, action.locale
         )
+    elif isinstance(action, callbacks.ConfirmForget):
+        done = await ctx.services.privacy.forget(author)
+        toast = render.plain(done.text)
+        try:
+            await query.edit_message_text(done.text, parse_mode=render.PARSE_MODE)
+        except TelegramError as error:
+            _log.info("erasure confirmation not shown: %s", error)
     else:
         toast = render.stale_button(await ctx.services.intake.catalog_for(author))
     try:
@@ -112,6 +129,8 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("my", my_submissions, filters=PRIVATE_NEW))
     app.add_handler(CommandHandler("language", choose_language, filters=PRIVATE_NEW))
     app.add_handler(CommandHandler("withdraw", withdraw, filters=PRIVATE_NEW))
+    app.add_handler(CommandHandler("privacy", show_privacy, filters=PRIVATE_NEW))
+    app.add_handler(CommandHandler("forget", forget, filters=PRIVATE_NEW))
     app.add_handler(MessageHandler(PRIVATE & filters.UpdateType.EDITED_MESSAGE, edited))
     app.add_handler(
         MessageHandler(
