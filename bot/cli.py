@@ -155,7 +155,7 @@ def _export(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _write_export(
-    fmt: str, rows: Iterable[dict[str, object]], columns: Sequence[str], output: Path | None
+    fmt: str, rows: Iterable[Sequence[object]], columns: Sequence[str], output: Path | None
 ) -> int:
     from bot.services import export
 

@@ -821,10 +821,14 @@ class ExportFilter:
     with_identities: bool = False
 
 
+ExportRow = tuple[object, ...]  # values in the order of the columns
+
+
 def iter_export_rows(
-    conn: sqlite3.Connection, where: ExportFilter = ExportFilter(), chunk: int = 1000
-) -> Iterator[dict[str, object]]:
-    """Every matching submission in id order, read in chunks by keyset: flat memory."""
+    conn: sqlite3.Connection, where: ExportFilter = ExportFilter(), chunk: int = 5000
+) -> Iterator[ExportRow]:
+    """Every matching submission in id order (values in SUBMISSION_COLUMNS order), read in
+    chunks by keyset: memory stays flat."""
     columns = dict(SUBMISSION_COLUMNS)
     if where.with_identities:
         columns["participant"] = "CAST(s.participant_id AS TEXT)"
@@ -845,7 +849,7 @@ def iter_export_rows(
     yield from _keyset(conn, sql, params, chunk)
 
 
-def iter_audit_rows(conn: sqlite3.Connection, chunk: int = 1000) -> Iterator[dict[str, object]]:
+def iter_audit_rows(conn: sqlite3.Connection, chunk: int = 5000) -> Iterator[ExportRow]:
     select = ", ".join(f'{sql} AS "{name}"' for name, sql in AUDIT_COLUMNS.items())
     sql = f"SELECT {select} FROM audit_log WHERE id > ? ORDER BY id LIMIT ?"
     yield from _keyset(conn, sql, [], chunk)
@@ -853,12 +857,15 @@ def iter_audit_rows(conn: sqlite3.Connection, chunk: int = 1000) -> Iterator[dic
 
 def _keyset(
     conn: sqlite3.Connection, sql: str, params: list[object], chunk: int
-) -> Iterator[dict[str, object]]:
+) -> Iterator[ExportRow]:
+    """Pages by the first column (the id). Plain tuples: a dict per row costs more than
+    everything else an export does."""
+    cursor = conn.cursor()
+    cursor.row_factory = None
     last_id = 0
     while True:
-        rows = conn.execute(sql, (last_id, *params, chunk)).fetchall()
+        rows = cursor.execute(sql, (last_id, *params, chunk)).fetchall()
         if not rows:
             return
-        for row in rows:
-            yield dict(row)
-        last_id = int(rows[-1]["id"])
+        yield from rows
+        last_id = int(rows[-1][0])

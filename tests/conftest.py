@@ -78,8 +78,17 @@ class RunningBot:
         return text
 
     async def shutdown(self) -> None:
+        """Stop the bot as SIGTERM would. It must finish; if it has not after 30 s (the
+        subprocess test holds it to 10 s), say where it is stuck rather than just time out."""
         self.stop.set()
-        await asyncio.wait_for(self.task, 15)
+        done, _ = await asyncio.wait({self.task}, timeout=30)
+        if not done:
+            stacks = "\n".join(
+                f"{task.get_name()}: {task.get_stack(limit=3)}" for task in asyncio.all_tasks()
+            )
+            self.task.cancel()
+            raise AssertionError(f"the bot did not stop within 30 s; tasks:\n{stacks}")
+        self.task.result()
 
 
 async def load_submission(bot: RunningBot, submission_id: int) -> Submission:

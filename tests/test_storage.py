@@ -13,6 +13,7 @@ from storage import Repository, open_database
 from storage.db import open_reader, schema_version
 from storage.models import Kind, OutboxMessage, Status, Submission
 from storage.repository import (
+    SUBMISSION_COLUMNS,
     ExportFilter,
     NewSubmission,
     Quota,
@@ -147,12 +148,14 @@ async def test_export_rows_stream_with_pseudonyms(repo: Repository, tmp_path: Pa
     ideas = list(iter_export_rows(conn, ExportFilter(kind="idea")))
     identified = list(iter_export_rows(conn, ExportFilter(with_identities=True)))
     conn.close()
-    assert [r["id"] for r in rows] == [1, 2, 3, 4, 5]
-    assert rows[0]["submitted_at"] == "2026-11-26T12:00:00Z"
-    assert rows[0]["participant"] == rows[2]["participant"] != rows[1]["participant"]
-    assert all(str(r["participant"]).startswith("P-") for r in rows)
-    assert [r["id"] for r in approved] == [2] == [r["id"] for r in ideas]
-    assert [r["participant"] for r in identified] == ["1", "2", "1", "2", "1"]
+    column = list(SUBMISSION_COLUMNS).index
+    at, who = column("submitted_at"), column("participant")
+    assert [r[0] for r in rows] == [1, 2, 3, 4, 5]
+    assert rows[0][at] == "2026-11-26T12:00:00Z"
+    assert rows[0][who] == rows[2][who] != rows[1][who]
+    assert all(str(r[who]).startswith("P-") for r in rows)
+    assert [r[0] for r in approved] == [2] == [r[0] for r in ideas]
+    assert [r[who] for r in identified] == ["1", "2", "1", "2", "1"]
 
 
 async def test_locale_choice_is_read_once_per_participant(repo: Repository) -> None:

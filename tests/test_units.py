@@ -155,13 +155,14 @@ def test_formula_cells_are_neutralised(cell: str, safe: str) -> None:
 
 
 def test_csv_header_and_rows() -> None:
-    row: dict[str, object] = {
+    values = {
         "id": 1,
         "kind": "question",
         "status": "pending",
         "text": '=HYPERLINK("x")',
         "submitted_at": "2026-11-26T12:00:00Z",
     }
+    row = tuple(values.get(column) for column in COLUMNS)
     out = io.StringIO()
     assert write_csv([row], out) == 1
     lines = out.getvalue().splitlines()

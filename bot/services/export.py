@@ -14,7 +14,7 @@ import csv
 import json
 import re
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, TextIO
 from xml.sax.saxutils import escape as xml_escape
 
@@ -27,7 +27,7 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # Characters XML 1.0 cannot carry at all (an XLSX with one does not open).
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
-Row = dict[str, object]
+Row = Sequence[object]  # values in the order of the columns
 
 
 def neutralise(cell: str) -> str:
@@ -38,15 +38,43 @@ def _text(value: object) -> str:
     return "" if value is None else str(value)
 
 
+# Columns whose text comes from people (participants, moderators, organizers); the others
+# hold our own ids, codes and timestamps, which cannot start like a formula.
+_PEOPLES_TEXT = ("text", "translation", "reason", "decided_by", "actor", "topic", "participant")
+
+
 def write_csv(rows: Iterable[Row], out: TextIO, columns: Sequence[str] = COLUMNS) -> int:
-    """Header and one line per row; returns the number of rows."""
+    """Header and one line per row; returns the number of rows. (csv writes None as "".)"""
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(columns)
-    count = 0
-    for row in rows:
-        writer.writerow([neutralise(_text(row.get(c))) for c in columns])
-        count += 1
-    return count
+    risky = [i for i, name in enumerate(columns) if name in _PEOPLES_TEXT]
+    counted = _Counter(rows)
+    writer.writerows(_neutralised(row, risky) for row in counted)
+    return counted.count
+
+
+def _neutralised(row: Row, risky: Sequence[int]) -> Row:
+    """The row, with formula-like cells among `risky` defused (copied only if needed)."""
+    fixed: list[object] | None = None
+    for i in risky:
+        value = row[i]
+        if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+            fixed = fixed or list(row)
+            fixed[i] = "'" + value
+    return row if fixed is None else fixed
+
+
+class _Counter:
+    """Counts the rows a writer consumes (writerows takes an iterable, not a count)."""
+
+    def __init__(self, rows: Iterable[Row]) -> None:
+        self._rows = rows
+        self.count = 0
+
+    def __iter__(self) -> Iterator[Row]:
+        for row in self._rows:
+            self.count += 1
+            yield row
 
 
 def write_json(rows: Iterable[Row], out: TextIO, columns: Sequence[str] = COLUMNS) -> int:
@@ -55,7 +83,7 @@ def write_json(rows: Iterable[Row], out: TextIO, columns: Sequence[str] = COLUMN
     count = 0
     for row in rows:
         out.write(",\n" if count else "\n")
-        out.write(json.dumps({c: row.get(c) for c in columns}, ensure_ascii=False))
+        out.write(json.dumps(dict(zip(columns, row, strict=True)), ensure_ascii=False))
         count += 1
     out.write("\n]\n")
     return count
@@ -71,7 +99,7 @@ def write_xlsx(rows: Iterable[Row], out: IO[bytes], columns: Sequence[str] = COL
             sheet.write(_xlsx_row(1, columns))
             count = 0
             for count, row in enumerate(rows, start=1):
-                sheet.write(_xlsx_row(count + 1, [_text(row.get(c)) for c in columns]))
+                sheet.write(_xlsx_row(count + 1, [_text(value) for value in row]))
             sheet.write(b"</sheetData></worksheet>")
     return count
 
