@@ -327,6 +327,8 @@ def moderator_commands(tr: Gettext, organizer: bool) -> list[tuple[str, str]]:
     if organizer:
         commands += [
             ("reopen", tr.gettext("Put a submission back to waiting for review")),
+            ("open", tr.gettext("Open submissions")),
+            ("close", tr.gettext("Close submissions")),
             ("invite", tr.gettext("A one-time link that makes someone a moderator")),
             ("mods", tr.gettext("List the moderators")),
             ("unmod", tr.gettext("Remove a moderator added by invitation")),
@@ -399,6 +401,23 @@ def rate_limited(tr: Gettext, limit: int, window_minutes: int, wait_seconds: flo
         period=minutes(tr, wait_minutes)
     )
     return Reply(f"{first}\n{second}")
+
+
+def intake_closed(tr: Gettext) -> Reply:
+    return Reply(
+        tr.gettext(
+            "Thank you for writing! Submissions are closed at the moment, so this was not "
+            "recorded. Please send it again once they reopen."
+        )
+    )
+
+
+def intake_switched(tr: Gettext, is_open: bool) -> Reply:
+    if is_open:
+        return Reply(tr.gettext("🟢 Submissions are open: participants can send again."))
+    return Reply(
+        tr.gettext("🔴 Submissions are closed: participants are told politely, nothing is stored.")
+    )
 
 
 def unknown_command(tr: Gettext) -> Reply:
@@ -695,7 +714,7 @@ def moderator_help(tr: Gettext) -> str:
             tr.gettext("<b>For moderators</b>"),
             "/review · /queue · /show &lt;id&gt; · /order",
             "/shortlist · /approve · /reject · /answered · /move",
-            tr.gettext("Organizers also: /reopen, /invite, /mods, /unmod"),
+            tr.gettext("Organizers also: /reopen, /open, /close, /invite, /mods, /unmod"),
         ]
     )
 

@@ -34,6 +34,7 @@ from storage.models import (
 )
 
 _OFFSET_KEY = "telegram_offset"
+_INTAKE_KEY = "intake_open"
 _SEEN_UPDATES_S = 2 * 24 * 3600
 
 
@@ -231,6 +232,7 @@ class Repository:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._locale_choices: dict[int, str | None] = {}
+        self._intake_open: bool | None = None
 
     # ---- inbox -----------------------------------------------------------------------------
 
@@ -414,6 +416,24 @@ class Repository:
         )
         total = rows[0]["total"] if rows else 0
         return [submission_from_row(row) for row in rows], total
+
+    async def intake_open(self) -> bool:
+        """Whether submissions are taken (organizers' /open and /close); open by default.
+        Read once, then remembered: asked for every question, changed only through here."""
+        if self._intake_open is None:
+            row = await self.db.fetchone(
+                "SELECT value FROM settings WHERE key = ?", (_INTAKE_KEY,)
+            )
+            self._intake_open = row is None or row["value"] == "1"
+        return self._intake_open
+
+    async def set_intake_open(self, is_open: bool) -> None:
+        await self.db.fetchall(
+            "INSERT INTO settings (key, value) VALUES (?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (_INTAKE_KEY, "1" if is_open else "0"),
+        )
+        self._intake_open = is_open
 
     async def locale_choice(self, user_id: int) -> str | None:
         """The locale the participant chose, if any (None also for unknown participants)."""

@@ -330,3 +330,15 @@ async def test_demote_button_puts_an_approved_question_back_on_the_shortlist(
         render.action_done(EN, Action.DEMOTE, sid)
     )
     assert await say(bot, MODERATOR, "/order") == render.run_order(EN, []).text
+
+
+async def test_organizers_close_and_open_intake(bot: RunningBot) -> None:
+    assert await say(bot, MODERATOR, "/close") == render.staff_only(EN, organizers=True).text
+    assert await say(bot, 198, "/close") == render.staff_only(EN, organizers=True).text
+    assert await say(bot, ORGANIZER, "/close") == render.intake_switched(EN, False).text
+    bot.fake.push_message(199, "A question while submissions are closed", language_code="tr")
+    assert await bot.reply_to(199, 0) == render.intake_closed(LOCALES.get("tr")).text
+    assert bot.submissions() == []
+    assert await say(bot, ORGANIZER, "/open") == render.intake_switched(EN, True).text
+    sid = await ask(bot, 199, "A question once submissions are open again", "tr")
+    assert [r["id"] for r in bot.submissions()] == [sid]

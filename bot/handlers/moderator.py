@@ -163,6 +163,16 @@ async def invite(update: Update, ctx: BotContext, staff: Staff, message: Message
 
 
 @for_role(Role.ORGANIZER)
+async def open_intake(update: Update, ctx: BotContext, staff: Staff, message: Message) -> None:
+    await _answer(update, ctx, staff, await ctx.services.moderation.switch_intake(staff, True))
+
+
+@for_role(Role.ORGANIZER)
+async def close_intake(update: Update, ctx: BotContext, staff: Staff, message: Message) -> None:
+    await _answer(update, ctx, staff, await ctx.services.moderation.switch_intake(staff, False))
+
+
+@for_role(Role.ORGANIZER)
 async def mods(update: Update, ctx: BotContext, staff: Staff, message: Message) -> None:
     await _answer(update, ctx, staff, await ctx.services.moderation.moderators(staff))
 
@@ -233,6 +243,8 @@ def register(app: Application, moderator_chat: int | None) -> None:  # type: ign
         "move": move,
         "review": review,
         "invite": invite,
+        "open": open_intake,
+        "close": close_intake,
         "mods": mods,
         "unmod": unmod,
     }

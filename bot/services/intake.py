@@ -97,6 +97,8 @@ class IntakeService:
         tr = self._locales.get(locale)
         text = message.text or ""
         refusal = self._refusal(tr, text, kind, from_command)
+        if refusal is None and not await self._repo.intake_open():
+            refusal = render.intake_closed(tr)
         if refusal is not None:
             await self._queue(refusal.send(author.chat_id, f"reply:{message.update_id}"))
             return

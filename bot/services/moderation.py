@@ -267,6 +267,13 @@ class ModerationService:
         self._skipped.setdefault(staff.user_id, []).append(submission_id)
         await self._store.release_claim(submission_id, staff.user_id)
 
+    # ---- the intake window ---------------------------------------------------------------
+
+    async def switch_intake(self, staff: Staff, is_open: bool) -> render.Reply:
+        await self._repo.set_intake_open(is_open)
+        await self._store.record(staff.actor, "open" if is_open else "close", None, self._clock())
+        return render.intake_switched(await self.catalog(staff), is_open)
+
     # ---- the team ------------------------------------------------------------------------
 
     async def invite(self, staff: Staff, bot_username: str) -> render.Reply:
