@@ -54,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--audit", action="store_true", help="the moderation log instead")
     stats = commands.add_parser("stats", help="figures about the bot")
     stats.add_argument("--ops", action="store_true", help="queue depths and ages (as /healthz)")
+    stats.add_argument("--chart", type=Path, help="also write the per-language chart (PNG)")
     backup = commands.add_parser("backup", help="online copy of the database (safe while running)")
     backup.add_argument("path", type=Path)
     restore = commands.add_parser(
@@ -79,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "run": lambda: _run(settings, args.health_port),
         "check": lambda: _check(settings),
         "export": lambda: _export(settings, args),
-        "stats": lambda: _stats(settings),
+        "stats": lambda: _stats(settings, args.ops, args.chart),
         "backup": lambda: _backup(settings, args.path),
         "restore": lambda: _restore(settings, args.path),
         "purge": lambda: _purge(settings, args.older_than),
@@ -175,7 +176,7 @@ def _write_export(
         return writer(rows, handle, columns)
 
 
-def _stats(settings: Settings) -> int:
+def _stats(settings: Settings, ops: bool, chart: Path | None) -> int:
     from bot.ops import health_document
     from storage import Repository, open_database
 
@@ -183,15 +184,24 @@ def _stats(settings: Settings) -> int:
         print(f"townhall-bot: no database at {settings.db_path} (TOWNHALL_DB)", file=sys.stderr)
         return EXIT_FAILURE
 
-    async def figures() -> tuple[int, dict[str, object]]:
+    async def read() -> tuple[int, dict[str, object]]:
         db = await open_database(settings.db_path)
         try:
-            return health_document(await Repository(db).ops_figures(time.time()))
+            repo = Repository(db)
+            if ops:
+                return health_document(await repo.ops_figures(time.time()))
+            stats = await repo.statistics()
         finally:
             await db.close()
+        if chart is not None:
+            from bot.chart import funnel_png
 
-    status, body = asyncio.run(figures())
-    print(json.dumps(body, indent=2))
+            labels = ("received", "shortlisted or further", "approved")
+            chart.write_bytes(funnel_png(stats, labels, "Submissions per language"))
+        return 200, dataclasses.asdict(stats)
+
+    status, body = asyncio.run(read())
+    print(json.dumps(body, indent=2, ensure_ascii=False))
     return EXIT_OK if status == 200 else EXIT_FAILURE
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +19,7 @@ from bot import callbacks
 from bot.domain import RULES, Action
 from bot.i18n import Gettext
 from storage.models import Kind, OutboxMessage, Status, Submission
+from storage.repository import Statistics
 
 PARSE_MODE = "HTML"
 _SNIPPET_CHARS = 60
@@ -327,6 +328,7 @@ def moderator_commands(tr: Gettext, organizer: bool) -> list[tuple[str, str]]:
     if organizer:
         commands += [
             ("reopen", tr.gettext("Put a submission back to waiting for review")),
+            ("stats", tr.gettext("Statistics, with a chart per language")),
             ("open", tr.gettext("Open submissions")),
             ("close", tr.gettext("Close submissions")),
             ("invite", tr.gettext("A one-time link that makes someone a moderator")),
@@ -714,7 +716,7 @@ def moderator_help(tr: Gettext) -> str:
             tr.gettext("<b>For moderators</b>"),
             "/review · /queue · /show &lt;id&gt; · /order",
             "/shortlist · /approve · /reject · /answered · /move",
-            tr.gettext("Organizers also: /reopen, /open, /close, /invite, /mods, /unmod"),
+            tr.gettext("Organizers also: /stats, /reopen, /open, /close, /invite, /mods, /unmod"),
         ]
     )
 
@@ -798,3 +800,35 @@ def forget_prompt(tr: Gettext, count: int) -> Reply:
 
 def forgotten(tr: Gettext) -> Reply:
     return Reply(tr.gettext("✅ Done: your data has been erased. Thank you for taking part."))
+
+
+# ---- statistics ---------------------------------------------------------------------------
+
+
+def statistics(tr: Gettext, stats: Statistics, hours: int = 6) -> Reply:
+    def line(title: str, counts: Mapping[str, int]) -> str:
+        spread = " · ".join(f"{escape(str(k))} {v}" for k, v in counts.items()) or "—"
+        return f"<b>{title}</b>\n{spread}"
+
+    statuses = {status_label(tr, Status(k)): v for k, v in stats.by_status.items()}
+    kinds = {kind_label(tr, Kind(k)): v for k, v in stats.by_kind.items()}
+    recent = dict(list(stats.by_hour.items())[-hours:])
+    hourly = {k[11:16]: v for k, v in recent.items()}
+    parts = [
+        tr.gettext("📊 <b>Statistics</b>: {count} submissions in all").format(count=stats.total),
+        line(tr.gettext("By status"), statuses),
+        line(tr.gettext("By kind"), kinds),
+        line(tr.gettext("By language"), dict(stats.by_language)),
+        line(tr.gettext("Last hours (UTC)"), hourly),
+    ]
+    return Reply("\n\n".join(parts))
+
+
+def chart_labels(tr: Gettext) -> tuple[str, str, str, str]:
+    """(received, shortlisted, approved, title) for the chart: plain text."""
+    return (
+        tr.gettext("received"),
+        tr.gettext("shortlisted or further"),
+        tr.gettext("approved"),
+        tr.gettext("Submissions per language"),
+    )

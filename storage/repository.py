@@ -39,6 +39,17 @@ _SEEN_UPDATES_S = 2 * 24 * 3600
 
 
 @dataclass(frozen=True, slots=True)
+class Statistics:
+    total: int
+    by_status: dict[str, int]
+    by_kind: dict[str, int]
+    by_language: dict[str, int]
+    by_hour: dict[str, int]
+    # (language, received, shortlisted or further, approved or answered), biggest first
+    funnel: list[tuple[str, int, int, int]]
+
+
+@dataclass(frozen=True, slots=True)
 class OpsFigures:
     inbox: int
     outbox: int
@@ -788,6 +799,39 @@ class Repository:
             pending_translations=row["translations"],
             oldest_outbox_seconds=age(row["oldest_outbox"]),
             oldest_translation_seconds=age(row["oldest_translation"]),
+        )
+
+    async def statistics(self) -> Statistics:
+        """Totals by status, kind, language and hour, and per language how many were
+        received, shortlisted (or further) and approved (or answered)."""
+        grouped: dict[str, dict[str, int]] = {}
+        for name, expression in (
+            ("status", "status"),
+            ("kind", "kind"),
+            ("language", "coalesce(language, '?')"),
+            ("hour", "substr(created_at, 1, 13) || ':00Z'"),
+        ):
+            rows = await self.db.fetchall(
+                f"SELECT {expression} AS k, count(*) AS n FROM submissions GROUP BY k ORDER BY k"
+            )
+            grouped[name] = {str(r["k"]): int(r["n"]) for r in rows}
+        rows = await self.db.fetchall(
+            "SELECT coalesce(language, '?') AS lang, count(*) AS received,"
+            " sum(status IN ('shortlisted', 'approved', 'answered')) AS shortlisted,"
+            " sum(status IN ('approved', 'answered')) AS approved"
+            " FROM submissions GROUP BY lang ORDER BY received DESC, lang"
+        )
+        funnel = [
+            (str(r["lang"]), int(r["received"]), int(r["shortlisted"]), int(r["approved"]))
+            for r in rows
+        ]
+        return Statistics(
+            total=sum(grouped["status"].values()),
+            by_status=grouped["status"],
+            by_kind=grouped["kind"],
+            by_language=grouped["language"],
+            by_hour=grouped["hour"],
+            funnel=funnel,
         )
 
     async def outbox_counts(self) -> dict[OutboxState, int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from bot.domain import Action
 from bot.i18n import load_locales
 from tests.conftest import RunningBot, load_submission, running_bot
 from tests.fakes.telegram_api import FakeTelegram
+from tests.process import run_cli
 
 LOCALES = load_locales(Path(__file__).resolve().parent.parent / "locales")
 EN = LOCALES.get("en")
@@ -342,3 +344,29 @@ async def test_organizers_close_and_open_intake(bot: RunningBot) -> None:
     assert await say(bot, ORGANIZER, "/open") == render.intake_switched(EN, True).text
     sid = await ask(bot, 199, "A question once submissions are open again", "tr")
     assert [r["id"] for r in bot.submissions()] == [sid]
+
+
+async def test_statistics_for_organizers_with_a_chart(bot: RunningBot, tmp_path: Path) -> None:
+    first = await ask(bot, 210, "Comment protéger les journalistes pendant les élections ?", "fr")
+    await ask(bot, 211, "How will youth groups be included in the dialogue?", "en")
+    await ask(bot, 212, "¿Cómo se incluirá a los grupos juveniles en el diálogo?", "es")
+    await bot.fake.wait_for(
+        lambda: bot.values("SELECT count(*) FROM submissions WHERE language IS NULL") == [(0,)]
+    )
+    await say(bot, MODERATOR, f"/approve {first}")
+    assert await say(bot, 213, "/stats") == render.staff_only(EN, organizers=True).text
+    before = len(bot.fake.messages_to(ORGANIZER))
+    bot.fake.push_message(ORGANIZER, "/stats")
+    answers = (await bot.fake.wait_for_messages(ORGANIZER, before + 2))[before:]
+    # The figures come through the outbox, the chart directly: in either order.
+    [text] = [m.text or "" for m in answers if m.document is None]
+    [photo] = [m for m in answers if m.document is not None]
+    assert "3" in text and "fr 1" in text and "es 1" in text
+    assert photo.document is not None and photo.document[1].startswith(b"\x89PNG")
+    (tmp_path / "chart.png").write_bytes(photo.document[1])
+    code, out, _ = await run_cli("stats", "--chart", str(tmp_path / "cli.png"),
+                                 env={"TOWNHALL_DB": str(bot.settings.db_path)})  # fmt: skip
+    figures = json.loads(out)
+    assert code == 0 and figures["total"] == 3 and figures["by_status"]["approved"] == 1
+    assert ["fr", 1, 1, 1] in figures["funnel"]
+    assert (tmp_path / "cli.png").read_bytes().startswith(b"\x89PNG")

@@ -163,6 +163,17 @@ async def invite(update: Update, ctx: BotContext, staff: Staff, message: Message
 
 
 @for_role(Role.ORGANIZER)
+async def stats(update: Update, ctx: BotContext, staff: Staff, message: Message) -> None:
+    text, png, caption = await ctx.services.moderation.statistics(staff)
+    await _answer(update, ctx, staff, text)
+    # A file cannot travel through the JSON outbox; an organizer's own request, sent once.
+    try:
+        await ctx.bot.send_photo(staff.chat_id, png, caption=render.escape(caption))
+    except TelegramError as error:
+        _log.warning("statistics chart not sent: %s", error)
+
+
+@for_role(Role.ORGANIZER)
 async def open_intake(update: Update, ctx: BotContext, staff: Staff, message: Message) -> None:
     await _answer(update, ctx, staff, await ctx.services.moderation.switch_intake(staff, True))
 
@@ -243,6 +254,7 @@ def register(app: Application, moderator_chat: int | None) -> None:  # type: ign
         "move": move,
         "review": review,
         "invite": invite,
+        "stats": stats,
         "open": open_intake,
         "close": close_intake,
         "mods": mods,

@@ -267,6 +267,19 @@ class ModerationService:
         self._skipped.setdefault(staff.user_id, []).append(submission_id)
         await self._store.release_claim(submission_id, staff.user_id)
 
+    # ---- statistics ----------------------------------------------------------------------
+
+    async def statistics(self, staff: Staff) -> tuple[render.Reply, bytes, str]:
+        """The figures as a message, the chart as PNG bytes, and its caption."""
+        from bot.chart import funnel_png  # matplotlib loads only when someone asks
+
+        tr = await self.catalog(staff)
+        stats = await self._repo.statistics()
+        # The chart in the working language: see bot/chart.py about fonts.
+        received, shortlisted, approved, title = render.chart_labels(self.group_catalog())
+        png = funnel_png(stats, (received, shortlisted, approved), title)
+        return render.statistics(tr, stats), png, title
+
     # ---- the intake window ---------------------------------------------------------------
 
     async def switch_intake(self, staff: Staff, is_open: bool) -> render.Reply:
