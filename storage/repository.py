@@ -118,6 +118,30 @@ def submission_from_row(row: sqlite3.Row) -> Submission:
     )
 
 
+async def _upsert_participant(
+    conn: aiosqlite.Connection,
+    user_id: int,
+    language_code: str | None,
+    now: datetime,
+    locale: str | None = None,
+) -> None:
+    """Create the participant or refresh their Telegram language (and, if given, their chosen
+    locale: None keeps the choice they made)."""
+    for _ in range(3):  # a pseudonym collision (1 in 10^12) retries with another one
+        try:
+            await conn.execute_fetchall(
+                "INSERT INTO participants (user_id, language_code, locale, pseudonym, created_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE"
+                " SET language_code = excluded.language_code,"
+                " locale = coalesce(excluded.locale, participants.locale)",
+                (user_id, language_code, locale, _new_pseudonym(), format_timestamp(now)),
+            )
+            return
+        except sqlite3.IntegrityError:
+            continue
+    raise StorageError("could not allocate a unique pseudonym")
+
+
 def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -339,7 +363,7 @@ class Repository:
                 return SubmitResult(existing, created=False)
             if quota is not None and recent >= quota.limit:
                 raise QuotaExceeded(parse_timestamp(oldest))
-            await self._upsert_participant(conn, new.participant_id, new.language_code, new)
+            await _upsert_participant(conn, new.participant_id, new.language_code, new.created_at)
             stamp = format_timestamp(new.created_at)
             rows = await conn.execute_fetchall(
                 "INSERT INTO submissions (chat_id, message_id, participant_id, kind, text, locale,"
@@ -372,27 +396,6 @@ class Repository:
         )
         existing, recent, oldest = next(iter(rows))
         return existing, int(recent), oldest or ""
-
-    async def _upsert_participant(
-        self,
-        conn: aiosqlite.Connection,
-        user_id: int,
-        language_code: str | None,
-        new: NewSubmission,
-    ) -> None:
-        # A pseudonym collision (1 in 10^12) just retries with another one.
-        for _ in range(3):
-            try:
-                await conn.execute_fetchall(
-                    "INSERT INTO participants (user_id, language_code, pseudonym, created_at)"
-                    " VALUES (?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE"
-                    " SET language_code = excluded.language_code",
-                    (user_id, language_code, _new_pseudonym(), format_timestamp(new.created_at)),
-                )
-                return
-            except sqlite3.IntegrityError:
-                continue
-        raise StorageError("could not allocate a unique pseudonym")
 
     async def _submission_by_id(
         self, conn: aiosqlite.Connection, submission_id: int
@@ -463,17 +466,8 @@ class Repository:
         self, user_id: int, language_code: str | None, locale: str, now: datetime
     ) -> None:
         """Remember the participant's language (creating the participant on a first act)."""
-        for _ in range(3):  # a pseudonym collision (1 in 10^12) retries with another one
-            try:
-                await self.db.fetchall(
-                    "INSERT INTO participants (user_id, language_code, locale, pseudonym,"
-                    " created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE"
-                    " SET locale = excluded.locale, language_code = excluded.language_code",
-                    (user_id, language_code, locale, _new_pseudonym(), format_timestamp(now)),
-                )
-                break
-            except sqlite3.IntegrityError:
-                continue
+        async with self.db.transaction() as conn:
+            await _upsert_participant(conn, user_id, language_code, now, locale)
         self._locale_choices[user_id] = locale
 
     async def erase_participant(self, user_id: int) -> int:

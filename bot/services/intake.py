@@ -16,6 +16,7 @@ from bot import domain, render
 from bot.callbacks import SwitchKind
 from bot.i18n import Gettext, Locales
 from bot.services.outbox import Replies
+from bot.services.speakers import locale_of
 from storage.models import Kind, OutboxMessage, Submission
 from storage.repository import NewSubmission, Quota, QuotaExceeded, Repository
 
@@ -77,8 +78,7 @@ class IntakeService:
         self._clock = clock
 
     async def locale_for(self, author: Author) -> str:
-        choice = await self._repo.locale_choice(author.user_id)
-        return self._locales.resolve(choice, author.language_code)
+        return await locale_of(self._repo, self._locales, author.user_id, author.language_code)
 
     async def catalog_for(self, author: Author) -> Gettext:
         return self._locales.get(await self.locale_for(author))

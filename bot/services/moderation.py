@@ -19,6 +19,7 @@ from bot.domain import Action, Role
 from bot.i18n import Gettext, Locales
 from bot.services.intake import Author, Clock, utc_now
 from bot.services.outbox import Replies
+from bot.services.speakers import catalog_of
 from storage.errors import NotFound
 from storage.models import Kind, OutboxMessage, Status, Submission
 from storage.moderation import Actor, AuditEntry, ModerationStore, QueueFilter
@@ -84,8 +85,7 @@ class ModerationService:
         return self._locales.get(self._locales.resolve(None, self._settings.language))
 
     async def catalog(self, staff: Staff) -> Gettext:
-        choice = await self._repo.locale_choice(staff.user_id)
-        return self._locales.get(self._locales.resolve(choice, staff.language_code))
+        return await catalog_of(self._repo, self._locales, staff.user_id, staff.language_code)
 
     async def reply(self, staff: Staff, update_id: int, reply: render.Reply) -> None:
         await self._replies.queue(reply.send(staff.chat_id, f"reply:{update_id}"))
@@ -189,8 +189,7 @@ class ModerationService:
     # ---- participants withdrawing ----------------------------------------------------------
 
     async def withdraw(self, author: Author, update_id: int, submission_id: int | None) -> None:
-        choice = await self._repo.locale_choice(author.user_id)
-        tr = self._locales.get(self._locales.resolve(choice, author.language_code))
+        tr = await catalog_of(self._repo, self._locales, author.user_id, author.language_code)
         key = f"reply:{update_id}"
         if submission_id is None:
             await self._replies.queue(render.usage(tr, "withdraw").send(author.chat_id, key))

@@ -8,6 +8,7 @@ from bot import render
 from bot.i18n import Locales, native_name
 from bot.services.intake import Author, Clock, utc_now
 from bot.services.outbox import Replies
+from bot.services.speakers import locale_of
 from storage.repository import Repository
 
 
@@ -29,8 +30,7 @@ class PreferencesService:
         return [(locale, native_name(locale)) for locale in self._locales.available]
 
     async def current_locale(self, author: Author) -> str:
-        choice = await self._repo.locale_choice(author.user_id)
-        return self._locales.resolve(choice, author.language_code)
+        return await locale_of(self._repo, self._locales, author.user_id, author.language_code)
 
     async def show_language_menu(self, author: Author, update_id: int) -> None:
         current = await self.current_locale(author)

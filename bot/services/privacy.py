@@ -9,6 +9,7 @@ from bot.i18n import Gettext, Locales
 from bot.services.intake import Author, Clock, utc_now
 from bot.services.moderation import ModerationService
 from bot.services.outbox import Replies
+from bot.services.speakers import catalog_of
 from storage.repository import Repository
 
 
@@ -27,8 +28,7 @@ class PrivacyService:
         self._replies = Replies(repo, notify_outbox, clock)
 
     async def _catalog(self, author: Author) -> Gettext:
-        choice = await self._repo.locale_choice(author.user_id)
-        return self._locales.get(self._locales.resolve(choice, author.language_code))
+        return await catalog_of(self._repo, self._locales, author.user_id, author.language_code)
 
     async def explain(self, author: Author, update_id: int) -> None:
         tr = await self._catalog(author)
