@@ -9,6 +9,7 @@ from datetime import timedelta
 from telegram.ext import ApplicationBuilder, ContextTypes
 from telegram.request import HTTPXRequest
 
+from bot.broadcasts import BroadcastService, BroadcastWorker
 from bot.config import Settings
 from bot.context import BotContext, Services, TownHallApplication
 from bot.feed import FeedWorker
@@ -18,11 +19,13 @@ from bot.polling import RawUpdatesRequest
 from bot.services.intake import Clock, IntakeRules, IntakeService, utc_now
 from bot.services.language import Detector, make_detector
 from bot.services.moderation import ModerationService
+from bot.services.outbox import Replies
 from bot.services.preferences import PreferencesService
 from bot.services.privacy import PrivacyService
 from bot.services.translation import Engine, install_http_timeout, make_engine
 from bot.translation_worker import TranslationWorker
 from bot.workers import OutboxSender
+from storage.broadcasts import BroadcastStore
 from storage.moderation import ModerationStore
 from storage.repository import Repository
 
@@ -108,9 +111,38 @@ def build_application(
             feed.wake()
 
     intake = IntakeService(
-        repo, locales, rules, sender.wake, clock, notify_text_changed=text_changed
+        repo,
+        locales,
+        rules,
+        sender.wake,
+        clock,
+        notify_text_changed=text_changed,
+        event=settings.event,
+        working_language=settings.language,
+        refresh_post=moderation.refresh_post,
     )
     preferences = PreferencesService(repo, locales, sender.wake, clock)
+    broadcast_store = BroadcastStore(repo.db)
+    replies = Replies(repo, sender.wake, clock)
+    event = settings.event
+    broadcaster = BroadcastWorker(
+        broadcast_store,
+        locales,
+        translator,
+        moderation,
+        replies,
+        lambda locale: event.name_in(locale, settings.language) if event else None,
+        clock,
+    )
+    broadcasts = BroadcastService(
+        broadcast_store,
+        moderation,
+        locales,
+        locales.resolve(None, settings.language),
+        replies,
+        broadcaster.wake,
+        clock,
+    )
     application.services = Services(
         settings=settings,
         repo=repo,
@@ -123,6 +155,8 @@ def build_application(
         translator=translator,
         feed=feed,
         updates_request=updates_request,
+        broadcasts=broadcasts,
+        broadcaster=broadcaster,
     )
     common.register(application)
     participant.register(application)

@@ -54,6 +54,23 @@ class QueuePage:
     kind: Kind | None
     language: str | None
     offset: int
+    topic: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChooseTopic:
+    """The participant files submission `submission_id` under a topic ("" for none)."""
+
+    submission_id: int
+    topic: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmBroadcast:
+    """An organizer confirms (`send`) or cancels broadcast `broadcast_id` after its preview."""
+
+    broadcast_id: int
+    send: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,12 +78,22 @@ class ConfirmForget:
     """The participant confirms that their data is to be erased."""
 
 
-Callback = SwitchKind | ChooseLanguage | Moderate | SkipCard | QueuePage | ConfirmForget
+Callback = (
+    SwitchKind
+    | ChooseLanguage
+    | Moderate
+    | SkipCard
+    | QueuePage
+    | ConfirmForget
+    | ChooseTopic
+    | ConfirmBroadcast
+)
 # Prefixes, for routing presses to handlers at registration.
 SWITCH_KIND_PREFIX = "k:"
 CHOOSE_LANGUAGE_PREFIX = "l:"
-PARTICIPANT_PATTERN = r"^[klf]:"
-MODERATOR_PATTERN = r"^[mcsq]:"
+PARTICIPANT_PATTERN = r"^[klft]:"
+MODERATOR_PATTERN = r"^[mcsqb]:"
+_TOPIC = re.compile(r"^[a-z0-9][a-z0-9_-]{0,23}$")
 _ACTION_CODES = {
     Action.SHORTLIST: "s",
     Action.APPROVE: "a",
@@ -92,10 +119,15 @@ def encode(action: Callback) -> str:
             data = f"s:{action.submission_id}"
         case ConfirmForget():
             data = "f:yes"
+        case ChooseTopic():
+            data = f"t:{action.submission_id}:{action.topic or '-'}"
+        case ConfirmBroadcast():
+            data = f"b:{action.broadcast_id}:{'y' if action.send else 'n'}"
         case QueuePage():
             kind = _KIND_CODES[action.kind] if action.kind else "-"
             data = (
-                f"q:{_STATUS_CODES[action.status]}:{kind}:{action.language or '-'}:{action.offset}"
+                f"q:{_STATUS_CODES[action.status]}:{kind}:{action.language or '-'}:"
+                f"{action.topic or '-'}:{action.offset}"
             )
     if len(data.encode()) > MAX_CALLBACK_BYTES:
         raise ValueError(f"callback_data over {MAX_CALLBACK_BYTES} bytes: {data!r}")
@@ -120,18 +152,27 @@ def decode(data: str | None) -> Callback:
         return SkipCard(submission_id)
     if data == "f:yes":
         return ConfirmForget()
-    if len(parts) == 5 and parts[0] == "q":
+    if len(parts) == 3 and parts[0] == "t" and (parts[2] == "-" or _TOPIC.match(parts[2])):
+        submission_id = _positive_id(parts[1])
+        if submission_id is not None:
+            return ChooseTopic(submission_id, "" if parts[2] == "-" else parts[2])
+    if len(parts) == 3 and parts[0] == "b" and parts[2] in ("y", "n"):
+        broadcast_id = _positive_id(parts[1])
+        if broadcast_id is not None:
+            return ConfirmBroadcast(broadcast_id, parts[2] == "y")
+    if len(parts) == 6 and parts[0] == "q":
         return _queue_page(parts[1:])
     raise BadCallback(repr(data))
 
 
 def _queue_page(parts: list[str]) -> QueuePage:
-    status_code, kind_code, language, offset_text = parts
+    status_code, kind_code, language, topic, offset_text = parts
     offset = _positive_id(offset_text) if offset_text != "0" else 0
     valid = (
         status_code in _CODE_STATUSES
         and (kind_code == "-" or kind_code in _CODE_KINDS)
         and (language == "-" or _LOCALE.match(language))
+        and (topic == "-" or _TOPIC.match(topic))
         and offset is not None
     )
     if not valid or offset is None:
@@ -141,6 +182,7 @@ def _queue_page(parts: list[str]) -> QueuePage:
         _CODE_KINDS.get(kind_code),
         None if language == "-" else language,
         offset,
+        None if topic == "-" else topic,
     )
 
 

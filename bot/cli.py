@@ -52,6 +52,11 @@ def _parser() -> argparse.ArgumentParser:
         help="Telegram user ids instead of pseudonyms (people at risk: think twice)",
     )
     export.add_argument("--audit", action="store_true", help="the moderation log instead")
+    export.add_argument(
+        "--bom",
+        action="store_true",
+        help="start a CSV with a byte order mark, so that Excel reads it as UTF-8",
+    )
     stats = commands.add_parser("stats", help="figures about the bot")
     stats.add_argument("--ops", action="store_true", help="queue depths and ages (as /healthz)")
     stats.add_argument("--chart", type=Path, help="also write the per-language chart (PNG)")
@@ -147,7 +152,7 @@ def _export(settings: Settings, args: argparse.Namespace) -> int:
     try:
         rows = iter_audit_rows(conn) if args.audit else iter_export_rows(conn, where)
         columns = tuple(AUDIT_COLUMNS) if args.audit else export.COLUMNS
-        count = _write_export(args.format, rows, columns, args.output)
+        count = _write_export(args.format, rows, columns, args.output, args.bom)
     finally:
         conn.close()
     if args.output is not None:
@@ -156,7 +161,11 @@ def _export(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _write_export(
-    fmt: str, rows: Iterable[Sequence[object]], columns: Sequence[str], output: Path | None
+    fmt: str,
+    rows: Iterable[Sequence[object]],
+    columns: Sequence[str],
+    output: Path | None,
+    bom: bool = False,
 ) -> int:
     from bot.services import export
 
@@ -168,11 +177,14 @@ def _write_export(
         with output.open("wb") as binary:
             return export.write_xlsx(rows, binary, columns)
     writer = export.write_csv if fmt == "csv" else export.write_json
+    bom = bom and fmt == "csv"
     if output is None:
+        if bom:
+            sys.stdout.write("\ufeff")
         count = writer(rows, sys.stdout, columns)
         sys.stdout.flush()
         return count
-    with output.open("w", encoding="utf-8", newline="") as handle:
+    with output.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as handle:
         return writer(rows, handle, columns)
 
 

@@ -12,6 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.event import VARIABLE as EVENT_VARIABLE
+from bot.event import Event, EventFileError, load_event
+
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 TRANSLATORS = ("google", "libre", "mymemory", "microsoft", "deepl", "none")
 _NEEDS_KEY = ("microsoft", "deepl")
@@ -52,6 +55,8 @@ class Settings:
     min_length: int = 8
     send_rate: float = 25.0
     log_level: str = "INFO"
+    # The event file (TOWNHALL_CONFIG): name, time, stream link, topics, schedule.
+    event: Event | None = None
     locales_dir: Path = Path(__file__).resolve().parent.parent / "locales"
 
     def require_token(self) -> str:
@@ -218,9 +223,22 @@ def _log_level(env: Mapping[str, str]) -> str:
     return raw
 
 
+def _event(env: Mapping[str, str]) -> Event | None:
+    raw = env.get(EVENT_VARIABLE, "").strip()
+    if not raw:
+        return None
+    try:
+        return load_event(Path(raw))
+    except EventFileError as error:
+        raise ConfigError(EVENT_VARIABLE, str(error)) from None
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and validate every variable. Raises ConfigError on the first bad one."""
     env = os.environ if env is None else env
+    event = _event(env)
+    # The event file's limits apply unless a variable says otherwise.
+    limits = dict(event.limits or {}) if event else {}
     engine, url, key = _translator(env)
     webhook_url, webhook_secret = _webhook(env)
     locales_dir = env.get("TOWNHALL_LOCALES", "").strip()
@@ -243,10 +261,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         webhook_secret=webhook_secret,
         listen=env.get("TOWNHALL_LISTEN", "").strip() or "127.0.0.1",
         port=_int(env, "TOWNHALL_PORT", 8443),
-        rate_limit=_int(env, "TOWNHALL_RATE_LIMIT", 5),
-        rate_window_s=_int(env, "TOWNHALL_RATE_WINDOW", 600),
-        min_length=_int(env, "TOWNHALL_MIN_LENGTH", 8),
+        rate_limit=_int(env, "TOWNHALL_RATE_LIMIT", limits.get("rate_limit", 5)),
+        rate_window_s=_int(env, "TOWNHALL_RATE_WINDOW", limits.get("rate_window", 600)),
+        min_length=_int(env, "TOWNHALL_MIN_LENGTH", limits.get("min_length", 8)),
         send_rate=_float(env, "TOWNHALL_SEND_RATE", 25.0),
         log_level=_log_level(env),
+        event=event,
         **({"locales_dir": Path(locales_dir)} if locales_dir else {}),
     )

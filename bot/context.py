@@ -7,6 +7,7 @@ from typing import Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.broadcasts import BroadcastService, BroadcastWorker
 from bot.config import Settings
 from bot.feed import FeedWorker
 from bot.i18n import Locales
@@ -33,6 +34,8 @@ class Services:
     translator: TranslationWorker
     feed: FeedWorker | None
     updates_request: RawUpdatesRequest
+    broadcasts: BroadcastService
+    broadcaster: BroadcastWorker
 
 
 class TownHallApplication(Application[Any, Any, Any, Any, Any, Any]):

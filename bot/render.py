@@ -13,11 +13,16 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, tzinfo
 from typing import Any
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_time
 
 from bot import callbacks
 from bot.domain import RULES, Action
 from bot.i18n import Gettext
+from storage.broadcasts import Broadcast, Progress
 from storage.models import Kind, OutboxMessage, Status, Submission
 from storage.repository import Statistics
 
@@ -178,7 +183,18 @@ def help_text(tr: Gettext, limit: int, window_minutes: int) -> Reply:
     return Reply("\n".join(lines))
 
 
-def confirmation(tr: Gettext, submission: Submission) -> Reply:
+TopicChoice = tuple[str, str]  # (topic id, label in the reader's language)
+TOPIC_BUTTONS_PER_ROW = 2
+SKIPPED_TOPIC = ""  # stored when the participant presses "No topic"
+
+
+def confirmation(
+    tr: Gettext,
+    submission: Submission,
+    topics: Sequence[TopicChoice] = (),
+) -> Reply:
+    """The confirmation of a submission; with the event's topics, buttons to pick one while
+    it is pending (optional: "No topic" removes them)."""
     ref_id = ref(submission.id)
     if submission.kind is Kind.IDEA:
         head = tr.gettext("✅ Your idea {ref} has been received. Thank you!").format(ref=ref_id)
@@ -190,7 +206,41 @@ def confirmation(tr: Gettext, submission: Submission) -> Reply:
         "The moderators will review it and I will tell you what happens to it. "
         "/my shows everything you have sent."
     )
-    return Reply(f"{head}\n\n{body}", _switch_kind_buttons(tr, submission))
+    text = f"{head}\n\n{body}"
+    buttons = _switch_kind_buttons(tr, submission)
+    labels = dict(topics)
+    if submission.topic and submission.topic in labels:
+        text += "\n\n" + tr.gettext("🏷 Topic: {topic}").format(
+            topic=escape(labels[submission.topic])
+        )
+    elif topics and submission.topic is None and submission.status is Status.PENDING:
+        text += "\n\n" + tr.gettext("Which topic is it about? (optional)")
+        buttons = _topic_buttons(tr, submission.id, topics) + buttons
+    return Reply(text, buttons)
+
+
+def _topic_buttons(
+    tr: Gettext, submission_id: int, topics: Sequence[TopicChoice]
+) -> tuple[tuple[Button, ...], ...]:
+    choices = [
+        Button(label, callbacks.encode(callbacks.ChooseTopic(submission_id, topic_id)))
+        for topic_id, label in topics
+    ]
+    choices.append(
+        Button(
+            tr.gettext("No topic"),
+            callbacks.encode(callbacks.ChooseTopic(submission_id, SKIPPED_TOPIC)),
+        )
+    )
+    per_row = TOPIC_BUTTONS_PER_ROW
+    return tuple(tuple(choices[i : i + per_row]) for i in range(0, len(choices), per_row))
+
+
+def topic_chosen(tr: Gettext, submission_id: int, label: str | None) -> str:
+    """The toast after a topic button (plain text)."""
+    if label is None:
+        return tr.gettext("{ref}: no topic.").format(ref=ref(submission_id))
+    return tr.gettext("{ref}: topic {topic}.").format(ref=ref(submission_id), topic=label)
 
 
 def _switch_kind_buttons(tr: Gettext, submission: Submission) -> tuple[tuple[Button, ...], ...]:
@@ -329,6 +379,8 @@ def moderator_commands(tr: Gettext, organizer: bool) -> list[tuple[str, str]]:
         commands += [
             ("reopen", tr.gettext("Put a submission back to waiting for review")),
             ("stats", tr.gettext("Statistics, with a chart per language")),
+            ("export", tr.gettext("The submissions as a spreadsheet file")),
+            ("broadcast", tr.gettext("An announcement to every participant, in their language")),
             ("open", tr.gettext("Open submissions")),
             ("close", tr.gettext("Close submissions")),
             ("invite", tr.gettext("A one-time link that makes someone a moderator")),
@@ -405,13 +457,37 @@ def rate_limited(tr: Gettext, limit: int, window_minutes: int, wait_seconds: flo
     return Reply(f"{first}\n{second}")
 
 
-def intake_closed(tr: Gettext) -> Reply:
-    return Reply(
+def intake_closed(tr: Gettext, opens_at: str | None = None, starts_at: str | None = None) -> Reply:
+    """`opens_at`, `starts_at`: the next scheduled opening and the live show, if known,
+    already formatted for the reader (see `moment`)."""
+    lines = [
         tr.gettext(
             "Thank you for writing! Submissions are closed at the moment, so this was not "
             "recorded. Please send it again once they reopen."
         )
-    )
+    ]
+    if opens_at:
+        lines.append(tr.gettext("🕒 Submissions open on {time}.").format(time=opens_at))
+    if starts_at:
+        lines.append(tr.gettext("📺 The live town hall: {time}.").format(time=starts_at))
+    return Reply("\n".join(lines))
+
+
+def _babel_locale(locale: str) -> Locale:
+    try:
+        return Locale.parse(locale)
+    except (ValueError, UnknownLocaleError):
+        return Locale.parse("en")
+
+
+def moment(locale: str, at: datetime, zone: tzinfo, zone_name: str) -> str:
+    """A date and time as the reader writes them (CLDR through Babel), in `zone`:
+    "Thursday, 10 December 2026, 15:00 (Africa/Nairobi)"."""
+    where = _babel_locale(locale)
+    local = at.astimezone(zone)
+    day = format_date(local, format="full", locale=where)
+    clock = format_time(local, format="short", locale=where)
+    return escape(f"{day}, {clock} ({zone_name})")
 
 
 def intake_switched(tr: Gettext, is_open: bool) -> Reply:
@@ -466,6 +542,8 @@ def _language_line(tr: Gettext, sub: Submission) -> str:
 def post_body(tr: Gettext, sub: Submission, age_minutes: int | None = None) -> str:
     """What moderators see of a submission: original always, translation when there is one."""
     head = f"<b>{ref(sub.id)}</b> · {kind_label(tr, sub.kind)} · {_language_line(tr, sub)}"
+    if sub.topic:
+        head += f" · 🏷 {escape(sub.topic)}"
     if age_minutes is not None:
         head += " · " + minutes(tr, age_minutes)
     original = escape(_clip(sub.text)) or tr.gettext("<i>erased at the participant's request</i>")
@@ -583,10 +661,14 @@ def usage(tr: Gettext, command: str) -> Reply:
         "show": "/show &lt;id&gt;",
         "move": "/move &lt;id&gt; &lt;position&gt;",
         "queue": "/queue [pending|shortlisted|approved|answered|rejected|withdrawn]"
-        " [question|idea] [language]",
+        " [question|idea] [language] [topic]",
         "unmod": "/unmod &lt;id&gt;",
         "review": "/review " + tr.gettext("(in a private chat with me)"),
         "withdraw": "/withdraw &lt;id&gt;",
+        "export": "/export [csv|xlsx|json] [pending|shortlisted|approved|answered|rejected"
+        "|withdrawn ...] [question|idea] " + tr.gettext("(in a private chat with me)"),
+        "broadcast": "/broadcast &lt;text&gt;\nfr: &lt;texte&gt;\nes: &lt;texto&gt; ... "
+        + tr.gettext("(in a private chat with me)"),
     }[command]
     return Reply(tr.gettext("Please use it like this:") + f"\n<code>{syntax}</code>")
 
@@ -613,6 +695,8 @@ def queue_page(
     for sub in items:
         position = f"{sub.position}. " if status is Status.APPROVED else ""
         head = f"{position}{ref(sub.id)} · {sub.language or '?'} · {kind_label(tr, sub.kind)}"
+        if sub.topic:
+            head += f" · 🏷 {escape(sub.topic)}"
         lines.append(f"{head}\n{_preview(sub)}")
     buttons = tuple(
         Button(label, data) for label, data in (("◀", nav[0]), ("▶", nav[1])) if data is not None
@@ -716,7 +800,10 @@ def moderator_help(tr: Gettext) -> str:
             tr.gettext("<b>For moderators</b>"),
             "/review · /queue · /show &lt;id&gt; · /order",
             "/shortlist · /approve · /reject · /answered · /move",
-            tr.gettext("Organizers also: /stats, /reopen, /open, /close, /invite, /mods, /unmod"),
+            tr.gettext(
+                "Organizers also: /stats, /export, /broadcast, /reopen, /open, /close, "
+                "/invite, /mods, /unmod"
+            ),
         ]
     )
 
@@ -819,6 +906,11 @@ def statistics(tr: Gettext, stats: Statistics, hours: int = 6) -> Reply:
         line(tr.gettext("By status"), statuses),
         line(tr.gettext("By kind"), kinds),
         line(tr.gettext("By language"), dict(stats.by_language)),
+    ]
+    if set(stats.by_topic) - {"-"}:
+        topics = {k if k != "-" else tr.gettext("no topic"): v for k, v in stats.by_topic.items()}
+        parts.append(line(tr.gettext("By topic"), topics))
+    parts += [
         line(tr.gettext("Last hours (UTC)"), hourly),
     ]
     return Reply("\n\n".join(parts))
@@ -832,3 +924,128 @@ def chart_labels(tr: Gettext) -> tuple[str, str, str, str]:
         tr.gettext("approved"),
         tr.gettext("Submissions per language"),
     )
+
+
+# ---- exports in the chat ------------------------------------------------------------------
+
+
+def export_caption(tr: Gettext, count: int, statuses: Sequence[str], kind: str | None) -> Reply:
+    text = tr.ngettext("📄 {count} submission", "📄 {count} submissions", count).format(
+        count=count
+    )
+    chosen = [status_label(tr, Status(s)) for s in statuses]
+    if kind is not None:
+        chosen.append(kind_label(tr, Kind(kind)))
+    if chosen:
+        text += " · " + escape(", ".join(chosen))
+    note = tr.gettext("Participants appear under pseudonyms.")
+    return Reply(f"{text}\n{note}")
+
+
+def export_failed(tr: Gettext) -> Reply:
+    return Reply(
+        tr.gettext(
+            "Sorry, the file could not be sent. Try a narrower export, or ask for it with "
+            "townhall-bot export on the server."
+        )
+    )
+
+
+# ---- broadcasts ---------------------------------------------------------------------------
+
+
+def broadcast_preview(tr: Gettext, broadcast: Broadcast, recipients: int) -> Reply:
+    """The organizer's text as participants in the working language will see it, who gets it,
+    and the buttons that send or cancel it."""
+    head = tr.gettext("<b>Preview of your announcement</b>")
+    reach = tr.ngettext(
+        "It will go to {count} participant, each in their language (machine-translated "
+        "from yours where you gave no text).",
+        "It will go to {count} participants, each in their language (machine-translated "
+        "from yours where you gave no text).",
+        recipients,
+    ).format(count=recipients)
+    lines = [head, f"<blockquote>{escape(broadcast.text)}</blockquote>", reach]
+    if broadcast.own_texts:
+        lines.append(
+            tr.gettext("Your own texts for: {languages}").format(
+                languages=escape(", ".join(sorted(broadcast.own_texts)))
+            )
+        )
+    send = Button(
+        tr.ngettext("📢 Send to {count}", "📢 Send to {count}", recipients).format(
+            count=recipients
+        ),
+        callbacks.encode(callbacks.ConfirmBroadcast(broadcast.id, True)),
+    )
+    cancel = Button(
+        tr.gettext("Cancel"), callbacks.encode(callbacks.ConfirmBroadcast(broadcast.id, False))
+    )
+    return Reply("\n\n".join(lines), ((send, cancel),))
+
+
+def broadcast_too_long(tr: Gettext, limit: int) -> Reply:
+    return Reply(
+        tr.gettext("An announcement can be up to {limit} characters long.").format(limit=limit)
+    )
+
+
+def broadcast_already(tr: Gettext) -> str:
+    """Toast (plain text): the preview was already sent or cancelled."""
+    return tr.gettext("This announcement was already sent or cancelled.")
+
+
+def broadcast_cancelled(tr: Gettext) -> Reply:
+    return Reply(tr.gettext("Announcement cancelled: nothing was sent."))
+
+
+def broadcast_started(tr: Gettext, recipients: int) -> str:
+    """Toast (plain text)."""
+    return tr.ngettext(
+        "Sending to {count} participant…", "Sending to {count} participants…", recipients
+    ).format(count=recipients)
+
+
+def broadcast_message(tr: Gettext, text: str, machine: bool, title: str | None) -> Reply:
+    """What a participant receives: the announcement, marked as machine-translated if so."""
+    heading = escape(title) if title else tr.gettext("Global Town Hall")
+    parts = [f"📢 <b>{heading}</b>", escape(text)]
+    if machine:
+        parts.append(tr.gettext("<i>Automatic translation</i>"))
+    return Reply("\n\n".join(parts))
+
+
+def broadcast_progress(
+    tr: Gettext, broadcast: Broadcast, progress: Progress, finished: bool
+) -> Reply:
+    """The preview turned into the progress, then the result."""
+    if finished:
+        head = tr.gettext("✅ <b>Announcement sent</b>")
+    else:
+        head = tr.gettext("📤 <b>Sending the announcement…</b>")
+    lines = [
+        head,
+        f"<blockquote>{escape(snippet(broadcast.text, 200))}</blockquote>",
+        tr.gettext("Delivered: {done} of {total}").format(
+            done=progress.delivered, total=progress.recipients
+        ),
+    ]
+    if progress.unreachable:
+        lines.append(
+            tr.ngettext(
+                "{count} participant has blocked the bot: skipped from now on.",
+                "{count} participants have blocked the bot: skipped from now on.",
+                progress.unreachable,
+            ).format(count=progress.unreachable)
+        )
+    if progress.unconfirmed:
+        lines.append(
+            tr.ngettext(
+                "{count} message was being sent when the bot restarted: not sent again, "
+                "so that no one gets it twice.",
+                "{count} messages were being sent when the bot restarted: not sent again, "
+                "so that no one gets it twice.",
+                progress.unconfirmed,
+            ).format(count=progress.unconfirmed)
+        )
+    return Reply("\n".join(lines))

@@ -88,6 +88,7 @@ async def _serve(
     services.translator.start()
     if services.feed is not None:
         services.feed.start()
+    services.broadcaster.start()
     menus = asyncio.create_task(_publish_all_menus(application))
     inbox = DurablePoller(application, repo, raw_request=services.updates_request)
     await inbox.replay()
@@ -109,6 +110,7 @@ async def _serve(
             _log.warning("some updates were cut short; they will be replayed at the next start")
         if services.feed is not None:
             await services.feed.stop()
+        await services.broadcaster.stop(TRANSLATOR_STOP_TIMEOUT_S)
         await services.translator.stop(TRANSLATOR_STOP_TIMEOUT_S)
         await services.sender.stop(SENDER_STOP_TIMEOUT_S)
         _log.info("stopped after handling %d updates", inbox.processed)

@@ -272,6 +272,29 @@ class TranslationWorker:
         )
         await self._finish(job, TranslationStatus.DONE, translation, engine.name)
 
+    async def translate_text(self, text: str, source: str, target: str) -> tuple[str, str] | None:
+        """Translate a text outside the submissions' flow (announcements): (translation,
+        engine name), from the cache when it can. None when no engine can do it; raises
+        TranslationFailed, TimeoutError or EnginePaused when the engine fails now."""
+        engine = self._engine
+        if engine is None or source == target:
+            return None
+        if not (engine.supports(source) and engine.supports(target)):
+            return None
+        cached = await self._repo.cached_translation(engine.name, source, target, text)
+        if cached is not None:
+            return cached, engine.name
+        try:
+            translation = await self._call(engine.translate, text, source, target)
+        except (TranslationFailed, TimeoutError):
+            self.breaker.failure()
+            raise
+        self.breaker.success()
+        await self._repo.cache_translation(
+            engine.name, source, target, text, translation, datetime.now(UTC)
+        )
+        return translation, engine.name
+
     async def _call(self, fn: Callable[[str, str, str], T], *args: str) -> T:
         """Run a blocking engine call with a hard timeout; its slot frees when its thread does.
 

@@ -216,6 +216,10 @@ class OutboxSender:
         except (Forbidden, ChatMigrated) as error:
             _log.warning("outbox %s undeliverable: %s", item.id, error)
             await self._repo.mark_failed(item.id, str(error))
+            if isinstance(error, Forbidden) and item.chat_id > 0:
+                # A private chat: the person blocked the bot or is gone. Announcements skip
+                # them until they write again.
+                await self._repo.mark_unreachable(item.chat_id, datetime.now(UTC))
         except (NetworkError, InvalidToken, TelegramError) as error:
             # NetworkError covers timeouts and 5xx answers; the message stays queued.
             delay = backoff_seconds(item.attempts)

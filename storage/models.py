@@ -70,6 +70,7 @@ class Submission:
     reason: str | None = None
     position: int | None = None  # in the run order, when approved
     feed: str | None = None  # 'post' or 'digest' once shown in the moderators' group
+    topic: str | None = None  # a topic id from the event file, chosen by the participant
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,6 +56,7 @@ class QueueFilter:
     status: Status = Status.PENDING
     kind: str | None = None
     language: str | None = None
+    topic: str | None = None
 
 
 def token_hash(token: str) -> str:
@@ -175,6 +176,9 @@ class ModerationStore:
         if where.language:
             clauses.append("language = ?")
             params.append(where.language)
+        if where.topic:
+            clauses.append("topic = ?")
+            params.append(where.topic)
         sql_where = " AND ".join(clauses)
         order = "position" if where.status is Status.APPROVED else "id"
         rows = await self.db.fetchall(

@@ -34,6 +34,8 @@ from storage.models import (
 )
 
 _OFFSET_KEY = "telegram_offset"
+# last_error of a broadcast message a crash caught on the wire (delivered or not: unknown).
+UNCONFIRMED = "interrupted: delivery not confirmed"
 _INTAKE_KEY = "intake_open"
 _SEEN_UPDATES_S = 2 * 24 * 3600
 
@@ -45,6 +47,7 @@ class Statistics:
     by_kind: dict[str, int]
     by_language: dict[str, int]
     by_hour: dict[str, int]
+    by_topic: dict[str, int]
     # (language, received, shortlisted or further, approved or answered), biggest first
     funnel: list[tuple[str, int, int, int]]
 
@@ -115,6 +118,7 @@ def submission_from_row(row: sqlite3.Row) -> Submission:
         reason=row["reason"],
         position=row["position"],
         feed=row["feed"],
+        topic=row["topic"],
     )
 
 
@@ -132,7 +136,7 @@ async def _upsert_participant(
             await conn.execute_fetchall(
                 "INSERT INTO participants (user_id, language_code, locale, pseudonym, created_at)"
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE"
-                " SET language_code = excluded.language_code,"
+                " SET language_code = excluded.language_code, blocked_at = NULL,"
                 " locale = coalesce(excluded.locale, participants.locale)",
                 (user_id, language_code, locale, _new_pseudonym(), format_timestamp(now)),
             )
@@ -196,6 +200,12 @@ def _outbox_row(m: OutboxMessage, now: datetime) -> tuple[object, ...]:
         now.timestamp(),
         format_timestamp(now),
     )
+
+
+def _parse_switch(value: str) -> tuple[bool, datetime | None]:
+    """'1 2026-12-10T15:00:00Z' -> (True, that time); older databases stored only '1'."""
+    state, _, stamp = value.partition(" ")
+    return state == "1", parse_timestamp(stamp) if stamp else None
 
 
 # Locale choices remembered in memory: looked up for every update, changed rarely, and only
@@ -267,7 +277,8 @@ class Repository:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._locale_choices: dict[int, str | None] = {}
-        self._intake_open: bool | None = None
+        self._intake_switch: tuple[bool, datetime | None] | None = None
+        self._intake_switch_read = False
 
     # ---- inbox -----------------------------------------------------------------------------
 
@@ -431,23 +442,39 @@ class Repository:
         total = rows[0]["total"] if rows else 0
         return [submission_from_row(row) for row in rows], total
 
-    async def intake_open(self) -> bool:
-        """Whether submissions are taken (organizers' /open and /close); open by default.
+    async def intake_switch(self) -> tuple[bool, datetime | None] | None:
+        """The organizers' last /open or /close and when (None if they never used one).
         Read once, then remembered: asked for every question, changed only through here."""
-        if self._intake_open is None:
+        if not self._intake_switch_read:
             row = await self.db.fetchone(
                 "SELECT value FROM settings WHERE key = ?", (_INTAKE_KEY,)
             )
-            self._intake_open = row is None or row["value"] == "1"
-        return self._intake_open
+            self._intake_switch = _parse_switch(row["value"]) if row else None
+            self._intake_switch_read = True
+        return self._intake_switch
 
-    async def set_intake_open(self, is_open: bool) -> None:
+    async def set_intake_open(self, is_open: bool, at: datetime) -> None:
         await self.db.fetchall(
             "INSERT INTO settings (key, value) VALUES (?, ?)"
             " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (_INTAKE_KEY, "1" if is_open else "0"),
+            (_INTAKE_KEY, f"{'1' if is_open else '0'} {format_timestamp(at)}"),
         )
-        self._intake_open = is_open
+        self._intake_switch = (is_open, at)
+
+    async def register_participant(
+        self, user_id: int, language_code: str | None, now: datetime
+    ) -> None:
+        """Someone started the bot: kept (id and app language only) so announcements reach
+        them too."""
+        async with self.db.transaction() as conn:
+            await _upsert_participant(conn, user_id, language_code, now)
+
+    async def mark_unreachable(self, user_id: int, now: datetime) -> None:
+        """Telegram refused a message to this participant for good (blocked, deleted)."""
+        await self.db.fetchall(
+            "UPDATE participants SET blocked_at = ? WHERE user_id = ?",
+            (format_timestamp(now), user_id),
+        )
 
     async def locale_choice(self, user_id: int) -> str | None:
         """The locale the participant chose, if any (None also for unknown participants)."""
@@ -539,6 +566,20 @@ class Repository:
         """Change a pending submission's kind; None unless it is the participant's and pending."""
         return await self._change_pending(
             "kind = ?", (kind.value,), submission_id, participant_id, now, notice
+        )
+
+    async def set_topic(
+        self,
+        submission_id: int,
+        participant_id: int,
+        topic: str | None,
+        now: datetime,
+        notice: Callable[[Submission], OutboxMessage],
+    ) -> Submission | None:
+        """Set (or clear) a pending submission's topic; None unless the participant's and
+        pending. `topic` is checked against the event file by the caller."""
+        return await self._change_pending(
+            "topic = ?", (topic,), submission_id, participant_id, now, notice
         )
 
     async def _change_pending(
@@ -763,8 +804,15 @@ class Repository:
 
         Telegram has no idempotency key: such a request may or may not have been delivered.
         Re-sending risks a duplicate; not re-sending risks a participant who is never
-        answered. We choose the duplicate.
+        answered. For answers and notices we choose the duplicate. Broadcasts are the
+        exception: an announcement reaches thousands, and no one must get it twice, so theirs
+        are recorded as sent-unconfirmed instead (counted as such in the progress).
         """
+        await self.db.fetchall(
+            "UPDATE outbox SET state = 'sent', payload = '{}', last_error = ?"
+            " WHERE state = 'sending' AND broadcast_id IS NOT NULL",
+            (UNCONFIRMED,),
+        )
         rows = await self.db.fetchall(
             "UPDATE outbox SET state = 'queued' WHERE state = 'sending' RETURNING id"
         )
@@ -804,6 +852,7 @@ class Repository:
             ("kind", "kind"),
             ("language", "coalesce(language, '?')"),
             ("hour", "substr(created_at, 1, 13) || ':00Z'"),
+            ("topic", "coalesce(nullif(topic, ''), '-')"),
         ):
             rows = await self.db.fetchall(
                 f"SELECT {expression} AS k, count(*) AS n FROM submissions GROUP BY k ORDER BY k"
@@ -825,6 +874,7 @@ class Repository:
             by_kind=grouped["kind"],
             by_language=grouped["language"],
             by_hour=grouped["hour"],
+            by_topic=grouped["topic"],
             funnel=funnel,
         )
 
@@ -848,7 +898,7 @@ SUBMISSION_COLUMNS: dict[str, str] = {
     "submitted_at": "s.created_at",
     "language_confidence": "s.language_confidence",
     "translation_engine": "s.translation_engine",
-    "topic": "NULL",  # topics come with the event file
+    "topic": "s.topic",
     "position": "s.position",
     "votes": "0",  # votes come with browsing and upvoting
     "participant": "p.pseudonym",

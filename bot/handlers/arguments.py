@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 from storage.models import Kind, Status
 from storage.moderation import QueueFilter
+from storage.repository import ExportFilter
+
+EXPORT_FORMATS = ("csv", "xlsx", "json")
 
 _COMMAND = re.compile(r"^/[A-Za-z0-9_]+(@[A-Za-z0-9_]+)?")
 _ID = re.compile(r"^#?([0-9]{1,18})$")
@@ -38,16 +42,37 @@ def reason_after_id(text: str) -> str | None:
     return parts[1].strip() or None if len(parts) == 2 else None
 
 
-def parse_queue_filter(tokens: list[str]) -> QueueFilter | None:
-    """[status] [question|idea] [language], in any order; None if a token is none of these."""
-    status, kind, language = Status.PENDING, None, None
+def parse_queue_filter(
+    tokens: list[str], topics: Collection[str] = frozenset()
+) -> QueueFilter | None:
+    """[status] [question|idea] [language] [topic], in any order; None if a token is none of
+    these. A topic id wins over a language code it happens to look like."""
+    status, kind, language, topic = Status.PENDING, None, None, None
     for token in (t.lower() for t in tokens):
         if token in {s.value for s in Status}:
             status = Status(token)
         elif token in {k.value for k in Kind}:
             kind = token
+        elif token.lstrip("#") in topics:
+            topic = token.lstrip("#")
         elif _LANGUAGE.match(token):
             language = token
         else:
             return None
-    return QueueFilter(status, kind, language)
+    return QueueFilter(status, kind, language, topic)
+
+
+def parse_export_request(tokens: list[str]) -> tuple[str, ExportFilter] | None:
+    """[csv|xlsx|json] [status ...] [question|idea], in any order; None on anything else.
+    Identities are never part of an export made in a chat: only the CLI gives them."""
+    fmt, statuses, kind = "csv", [], None
+    for token in (t.lower() for t in tokens):
+        if token in EXPORT_FORMATS:
+            fmt = token
+        elif token in {s.value for s in Status}:
+            statuses.append(token)
+        elif token in {k.value for k in Kind}:
+            kind = token
+        else:
+            return None
+    return fmt, ExportFilter(tuple(dict.fromkeys(statuses)), kind)

@@ -48,6 +48,7 @@ async def start(update: Update, ctx: BotContext) -> None:
         return
     token = ctx.args[0] if ctx.args else None
     if token is None:
+        await ctx.services.intake.register(author)
         await ctx.services.intake.reply(author, update.update_id, render.welcome)
         return
     # t.me/<bot>?start=<token>: an organizer's one-time invitation to moderate.

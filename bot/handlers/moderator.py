@@ -5,8 +5,12 @@ Filters here only route; every command and press is checked again by ModerationS
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import tempfile
 from collections.abc import Awaitable, Callable, Coroutine
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from telegram import Message, Update
@@ -17,11 +21,14 @@ from bot import callbacks, render
 from bot.context import BotContext
 from bot.domain import Action, Role
 from bot.handlers.arguments import (
+    command_rest,
+    parse_export_request,
     parse_ids,
     parse_queue_filter,
     reason_after_id,
     split_command,
 )
+from bot.services.export import export_to_file
 from bot.services.moderation import ModerationService, Staff
 from storage.moderation import QueueFilter
 
@@ -104,7 +111,9 @@ def status_command(action: Action, command: str, many: bool, reason: bool = Fals
 
 @for_role(Role.MODERATOR)
 async def queue(update: Update, ctx: BotContext, staff: Staff, message: Message) -> None:
-    where = parse_queue_filter(split_command(message.text or ""))
+    event = ctx.services.settings.event
+    topics = event.topic_ids if event else frozenset()
+    where = parse_queue_filter(split_command(message.text or ""), topics)
     if where is None:
         await _usage(update, ctx, staff, "queue")
         return
@@ -174,6 +183,42 @@ async def stats(update: Update, ctx: BotContext, staff: Staff, message: Message)
 
 
 @for_role(Role.ORGANIZER)
+async def broadcast(update: Update, ctx: BotContext, staff: Staff, message: Message) -> None:
+    body = command_rest(message.text or "")
+    await ctx.services.broadcasts.prepare(staff, update.update_id, body)
+
+
+@for_role(Role.ORGANIZER)
+async def export(update: Update, ctx: BotContext, staff: Staff, message: Message) -> None:
+    """/export [csv|xlsx|json] [status ...] [question|idea]: the file, as a document."""
+    request = parse_export_request(split_command(message.text or ""))
+    if request is None or staff.chat_id != staff.user_id:  # a private chat only
+        await _usage(update, ctx, staff, "export")
+        return
+    fmt, where = request
+    settings = ctx.services.settings
+    tr = await ctx.services.moderation.catalog(staff)
+    with tempfile.TemporaryDirectory(prefix="townhall-export-") as folder:
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
+        path = Path(folder) / f"townhall-{stamp}.{fmt}"
+        count = await asyncio.to_thread(export_to_file, settings.db_path, fmt, where, path)
+        caption = render.export_caption(tr, count, where.statuses, where.kind)
+        # A file cannot travel through the JSON outbox: an organizer's own request, sent now.
+        try:
+            with path.open("rb") as document:
+                await ctx.bot.send_document(
+                    staff.chat_id,
+                    document,
+                    filename=path.name,
+                    caption=caption.text,
+                    parse_mode=render.PARSE_MODE,
+                )
+        except TelegramError as error:
+            _log.warning("export not sent: %s", error)
+            await _answer(update, ctx, staff, render.export_failed(tr))
+
+
+@for_role(Role.ORGANIZER)
 async def open_intake(update: Update, ctx: BotContext, staff: Staff, message: Message) -> None:
     await _answer(update, ctx, staff, await ctx.services.moderation.switch_intake(staff, True))
 
@@ -226,9 +271,13 @@ async def _press(update: Update, ctx: BotContext) -> str:
         case callbacks.SkipCard():
             await moderation.skip_card(staff, action.submission_id)
             await moderation.edit(staff, message_id, key, await moderation.next_card(staff))
+        case callbacks.ConfirmBroadcast():
+            toast = await ctx.services.broadcasts.decide(
+                staff, action.broadcast_id, action.send, message_id
+            )
         case callbacks.QueuePage():
-            where = QueueFilter(action.status, action.kind.value if action.kind else None,
-                                action.language)  # fmt: skip
+            kind = action.kind.value if action.kind else None
+            where = QueueFilter(action.status, kind, action.language, action.topic)
             page = await moderation.queue_page(staff, where, action.offset)
             await moderation.edit(staff, message_id, key, page)
         case _:
@@ -255,6 +304,8 @@ def register(app: Application, moderator_chat: int | None) -> None:  # type: ign
         "review": review,
         "invite": invite,
         "stats": stats,
+        "export": export,
+        "broadcast": broadcast,
         "open": open_intake,
         "close": close_intake,
         "mods": mods,

@@ -106,6 +106,10 @@ async def button_pressed(update: Update, ctx: BotContext) -> None:
         toast = await ctx.services.preferences.choose_language(
             author, update.update_id, message_id, action.locale
         )
+    elif isinstance(action, callbacks.ChooseTopic):
+        toast = await ctx.services.intake.choose_topic(
+            author, update.update_id, message_id, action
+        )
     elif isinstance(action, callbacks.ConfirmForget):
         done = await ctx.services.privacy.forget(author)
         toast = render.plain(done.text)

@@ -15,10 +15,12 @@ import json
 import re
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import IO, TextIO
 from xml.sax.saxutils import escape as xml_escape
 
-from storage.repository import SUBMISSION_COLUMNS
+from storage.db import open_reader
+from storage.repository import SUBMISSION_COLUMNS, ExportFilter, iter_export_rows
 
 FORMATS = ("csv", "xlsx", "json")
 # The contract's first columns, in this order; more are added after them, never between.
@@ -41,6 +43,25 @@ def _text(value: object) -> str:
 # Columns whose text comes from people (participants, moderators, organizers); the others
 # hold our own ids, codes and timestamps, which cannot start like a formula.
 _PEOPLES_TEXT = ("text", "translation", "reason", "decided_by", "actor", "topic", "participant")
+
+
+def export_to_file(db_path: Path, fmt: str, where: ExportFilter, path: Path) -> int:
+    """Submissions into a file for a person to open (the /export document); returns the
+    number of rows. Blocking: run it in a thread. CSV starts with a byte order mark here,
+    without which Excel reads UTF-8 as a Western code page and garbles every non-Latin
+    script; the CLI leaves it out unless asked, since scripts read its output."""
+    conn = open_reader(db_path)
+    try:
+        rows = iter_export_rows(conn, where)
+        if fmt == "xlsx":
+            with path.open("wb") as binary:
+                return write_xlsx(rows, binary)
+        encoding = "utf-8-sig" if fmt == "csv" else "utf-8"
+        with path.open("w", encoding=encoding, newline="") as handle:
+            writer = write_csv if fmt == "csv" else write_json
+            return writer(rows, handle)
+    finally:
+        conn.close()
 
 
 def write_csv(rows: Iterable[Row], out: TextIO, columns: Sequence[str] = COLUMNS) -> int:

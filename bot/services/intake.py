@@ -8,12 +8,13 @@ after a crash never answers twice.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from bot import domain, render
-from bot.callbacks import SwitchKind
+from bot.callbacks import ChooseTopic, SwitchKind
+from bot.event import Event, intake_is_open
 from bot.i18n import Gettext, Locales
 from bot.services.outbox import Replies
 from bot.services.speakers import locale_of
@@ -26,6 +27,10 @@ MY_LIST_LIMIT = 20
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+async def _nothing(submission_id: int) -> None:
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +72,14 @@ class IntakeService:
         notify_outbox: Callable[[], None],
         clock: Clock = utc_now,
         notify_text_changed: Callable[[], None] = lambda: None,
+        event: Event | None = None,
+        working_language: str = "en",
+        refresh_post: Callable[[int], Awaitable[None]] | None = None,
     ) -> None:
+        self._refresh_post = refresh_post or _nothing
         self._repo = repo
+        self._event = event
+        self._working_language = working_language
         self._locales = locales
         self._rules = rules
         self._replies = Replies(repo, notify_outbox, clock)
@@ -97,8 +108,8 @@ class IntakeService:
         tr = self._locales.get(locale)
         text = message.text or ""
         refusal = self._refusal(tr, text, kind, from_command)
-        if refusal is None and not await self._repo.intake_open():
-            refusal = render.intake_closed(tr)
+        if refusal is None and not await self.is_open():
+            refusal = self._closed(tr, locale)
         if refusal is not None:
             await self._queue(refusal.send(author.chat_id, f"reply:{message.update_id}"))
             return
@@ -116,7 +127,7 @@ class IntakeService:
         quota = Quota(self._rules.quota_limit, now - self._rules.quota_window)
 
         def confirm(stored: Submission) -> OutboxMessage:
-            return render.confirmation(tr, stored).send(
+            return self._confirmation(tr, locale, stored).send(
                 author.chat_id, f"confirm:{stored.id}", reply_to=message.message_id
             )
 
@@ -131,6 +142,31 @@ class IntakeService:
             return
         self._notify()
         self._text_changed()
+
+    async def is_open(self) -> bool:
+        """Whether submissions are taken now: the schedule and the organizers' switch."""
+        return intake_is_open(self._event, await self._repo.intake_switch(), self._clock())
+
+    def _closed(self, tr: Gettext, locale: str) -> render.Reply:
+        """Closed, with the next opening and the live show when the event file has them."""
+        event, now = self._event, self._clock()
+        if event is None:
+            return render.intake_closed(tr)
+
+        def when(at: datetime | None) -> str | None:
+            if at is None or at <= now:
+                return None
+            return render.moment(locale, at, event.timezone, event.timezone.key)
+
+        return render.intake_closed(tr, when(event.opens_at), when(event.starts_at))
+
+    def topics_for(self, locale: str) -> list[render.TopicChoice]:
+        if self._event is None:
+            return []
+        return self._event.topic_choices(locale, self._working_language)
+
+    def _confirmation(self, tr: Gettext, locale: str, sub: Submission) -> render.Reply:
+        return render.confirmation(tr, sub, self.topics_for(locale))
 
     def _refusal(
         self, tr: Gettext, text: str, kind: Kind, from_command: bool
@@ -179,10 +215,11 @@ class IntakeService:
 
         The owner check is here, not only in the button: callback data can be forged.
         """
-        tr = await self.catalog_for(author)
+        locale = await self.locale_for(author)
+        tr = self._locales.get(locale)
 
         def edited_confirmation(sub: Submission) -> OutboxMessage:
-            return render.confirmation(tr, sub).edit(
+            return self._confirmation(tr, locale, sub).edit(
                 author.chat_id, confirmation_message_id, f"kind:{update_id}"
             )
 
@@ -193,6 +230,35 @@ class IntakeService:
             return render.cannot_change(tr, action.submission_id)
         self._notify()
         return render.kind_switched(tr, updated)
+
+    async def choose_topic(
+        self, author: Author, update_id: int, confirmation_message_id: int, action: ChooseTopic
+    ) -> str:
+        """File a pending submission under a topic of the event ("" for none); returns the
+        toast. Checked here: the owner, the status, and that the topic exists."""
+        locale = await self.locale_for(author)
+        tr = self._locales.get(locale)
+        labels = dict(self.topics_for(locale))
+        if action.topic and action.topic not in labels:
+            return render.stale_button(tr)
+
+        def edited_confirmation(sub: Submission) -> OutboxMessage:
+            return self._confirmation(tr, locale, sub).edit(
+                author.chat_id, confirmation_message_id, f"topic:{update_id}"
+            )
+
+        updated = await self._repo.set_topic(
+            action.submission_id, author.user_id, action.topic, self._clock(), edited_confirmation
+        )
+        if updated is None:
+            return render.cannot_change(tr, action.submission_id)
+        self._notify()
+        await self._refresh_post(updated.id)  # the moderators' post shows the topic
+        return render.topic_chosen(tr, updated.id, labels.get(action.topic))
+
+    async def register(self, author: Author) -> None:
+        """/start: remember who started the bot, so announcements reach them."""
+        await self._repo.register_participant(author.user_id, author.language_code, self._clock())
 
     async def list_own(self, author: Author, update_id: int) -> None:
         tr = await self.catalog_for(author)

@@ -222,7 +222,9 @@ class ModerationService:
         kind = Kind(where.kind) if where.kind else None
 
         def page(at: int) -> str:
-            return callbacks.encode(callbacks.QueuePage(where.status, kind, where.language, at))
+            return callbacks.encode(
+                callbacks.QueuePage(where.status, kind, where.language, at, where.topic)
+            )
 
         previous = page(max(0, offset - PAGE_SIZE)) if offset > 0 else None
         following = page(offset + PAGE_SIZE) if offset + PAGE_SIZE < total else None
@@ -282,7 +284,7 @@ class ModerationService:
     # ---- the intake window ---------------------------------------------------------------
 
     async def switch_intake(self, staff: Staff, is_open: bool) -> render.Reply:
-        await self._repo.set_intake_open(is_open)
+        await self._repo.set_intake_open(is_open, self._clock())
         await self._store.record(staff.actor, "open" if is_open else "close", None, self._clock())
         return render.intake_switched(await self.catalog(staff), is_open)
 

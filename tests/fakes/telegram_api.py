@@ -620,6 +620,10 @@ class FakeTelegram:
         self.callback_answers: dict[str, JSON] = {}  # callback_query_id -> answer params
         self.webhook_url = ""
         self.rate_limited = 0
+        # method (lower case) -> a gate: requests are received, then wait until it is set,
+        # then handled, as Telegram handles a request it received whatever the client does.
+        self.gates: dict[str, asyncio.Event] = {}
+        self.held = 0  # requests waiting at a gate
 
         self._runner: web.AppRunner | None = None
         self._port = 0
@@ -1132,6 +1136,12 @@ class FakeTelegram:
         try:
             call.params = await self._read_params(request)
             await self._sleep(self.latency)
+            if (gate := self.gates.get(key)) is not None:
+                self.held += 1
+                try:
+                    await gate.wait()
+                finally:
+                    self.held -= 1
             if token in self.invalid_tokens:
                 raise ApiError(401, "Unauthorized")
             handler = self._handlers.get(key)
