@@ -16,6 +16,7 @@ from bot.feed import FeedWorker
 from bot.handlers import common, moderator, participant
 from bot.i18n import Locales
 from bot.polling import RawUpdatesRequest
+from bot.services.browse import BrowseService
 from bot.services.intake import Clock, IntakeRules, IntakeService, utc_now
 from bot.services.language import Detector, make_detector
 from bot.services.moderation import ModerationService
@@ -28,6 +29,7 @@ from bot.workers import OutboxSender
 from storage.broadcasts import BroadcastStore
 from storage.moderation import ModerationStore
 from storage.repository import Repository
+from storage.votes import VoteStore
 
 # Telegram allows ~30 messages/s; at a few hundred ms per request 8 in flight keep up with
 # that. More connections only cost CPU: httpcore scans its whole pool on every request.
@@ -157,6 +159,16 @@ def build_application(
         updates_request=updates_request,
         broadcasts=broadcasts,
         broadcaster=broadcaster,
+        browse=BrowseService(
+            repo,
+            VoteStore(repo.db),
+            locales,
+            translator,
+            settings.browse_statuses,
+            settings.language,
+            sender.wake,
+            clock,
+        ),
     )
     common.register(application)
     participant.register(application)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from bot.domain import Action
 from storage.models import Kind, Status
+from storage.votes import Sort
 
 MAX_CALLBACK_BYTES = 64
 _KIND_CODES = {Kind.QUESTION: "q", Kind.IDEA: "i"}
@@ -74,6 +75,24 @@ class ConfirmBroadcast:
 
 
 @dataclass(frozen=True, slots=True)
+class BrowsePage:
+    """A page of public questions; `original`: the one whose original text is shown too."""
+
+    sort: Sort
+    offset: int
+    original: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Upvote:
+    """Vote for (or take back the vote for) a public question, then show the page again."""
+
+    submission_id: int
+    sort: Sort
+    offset: int
+
+
+@dataclass(frozen=True, slots=True)
 class ConfirmForget:
     """The participant confirms that their data is to be erased."""
 
@@ -87,11 +106,15 @@ Callback = (
     | ConfirmForget
     | ChooseTopic
     | ConfirmBroadcast
+    | BrowsePage
+    | Upvote
 )
 # Prefixes, for routing presses to handlers at registration.
 SWITCH_KIND_PREFIX = "k:"
 CHOOSE_LANGUAGE_PREFIX = "l:"
-PARTICIPANT_PATTERN = r"^[klft]:"
+PARTICIPANT_PATTERN = r"^[klftvw]:"
+_SORT_CODES = {Sort.VOTES: "v", Sort.NEWEST: "n"}
+_CODE_SORTS = {code: sort for sort, code in _SORT_CODES.items()}
 MODERATOR_PATTERN = r"^[mcsqb]:"
 _TOPIC = re.compile(r"^[a-z0-9][a-z0-9_-]{0,23}$")
 _ACTION_CODES = {
@@ -121,6 +144,10 @@ def encode(action: Callback) -> str:
             data = "f:yes"
         case ChooseTopic():
             data = f"t:{action.submission_id}:{action.topic or '-'}"
+        case BrowsePage():
+            data = f"w:{_SORT_CODES[action.sort]}:{action.offset}:{action.original or 0}"
+        case Upvote():
+            data = f"v:{action.submission_id}:{_SORT_CODES[action.sort]}:{action.offset}"
         case ConfirmBroadcast():
             data = f"b:{action.broadcast_id}:{'y' if action.send else 'n'}"
         case QueuePage():
@@ -160,6 +187,14 @@ def decode(data: str | None) -> Callback:
         broadcast_id = _positive_id(parts[1])
         if broadcast_id is not None:
             return ConfirmBroadcast(broadcast_id, parts[2] == "y")
+    if len(parts) == 4 and parts[0] == "w" and parts[1] in _CODE_SORTS:
+        offset, original = _count(parts[2]), _count(parts[3])
+        if offset is not None and original is not None:
+            return BrowsePage(_CODE_SORTS[parts[1]], offset, original or None)
+    if len(parts) == 4 and parts[0] == "v" and parts[2] in _CODE_SORTS:
+        submission_id, offset = _positive_id(parts[1]), _count(parts[3])
+        if submission_id is not None and offset is not None:
+            return Upvote(submission_id, _CODE_SORTS[parts[2]], offset)
     if len(parts) == 6 and parts[0] == "q":
         return _queue_page(parts[1:])
     raise BadCallback(repr(data))
@@ -184,6 +219,11 @@ def _queue_page(parts: list[str]) -> QueuePage:
         offset,
         None if topic == "-" else topic,
     )
+
+
+def _count(text: str) -> int | None:
+    """0 or a positive id."""
+    return 0 if text == "0" else _positive_id(text)
 
 
 def _positive_id(text: str) -> int | None:

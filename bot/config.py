@@ -55,6 +55,8 @@ class Settings:
     min_length: int = 8
     send_rate: float = 25.0
     log_level: str = "INFO"
+    # Statuses whose questions participants can browse and upvote (/browse).
+    browse_statuses: tuple[str, ...] = ("shortlisted", "approved")
     # The event file (TOWNHALL_CONFIG): name, time, stream link, topics, schedule.
     event: Event | None = None
     locales_dir: Path = Path(__file__).resolve().parent.parent / "locales"
@@ -223,6 +225,23 @@ def _log_level(env: Mapping[str, str]) -> str:
     return raw
 
 
+_PUBLIC_STATUSES = ("pending", "shortlisted", "approved", "answered")
+
+
+def _browse(env: Mapping[str, str]) -> tuple[str, ...]:
+    raw = env.get("TOWNHALL_BROWSE", "").strip().lower()
+    if not raw:
+        return ("shortlisted", "approved")
+    chosen = tuple(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
+    bad = [c for c in chosen if c not in _PUBLIC_STATUSES]
+    if bad or not chosen:
+        raise ConfigError(
+            "TOWNHALL_BROWSE",
+            f"{', '.join(bad) or raw!r}: give statuses among {', '.join(_PUBLIC_STATUSES)}",
+        )
+    return chosen
+
+
 def _event(env: Mapping[str, str]) -> Event | None:
     raw = env.get(EVENT_VARIABLE, "").strip()
     if not raw:
@@ -267,5 +286,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         send_rate=_float(env, "TOWNHALL_SEND_RATE", 25.0),
         log_level=_log_level(env),
         event=event,
+        browse_statuses=_browse(env),
         **({"locales_dir": Path(locales_dir)} if locales_dir else {}),
     )

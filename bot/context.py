@@ -12,6 +12,7 @@ from bot.config import Settings
 from bot.feed import FeedWorker
 from bot.i18n import Locales
 from bot.polling import RawUpdatesRequest
+from bot.services.browse import BrowseService
 from bot.services.intake import IntakeService
 from bot.services.moderation import ModerationService
 from bot.services.preferences import PreferencesService
@@ -36,6 +37,7 @@ class Services:
     updates_request: RawUpdatesRequest
     broadcasts: BroadcastService
     broadcaster: BroadcastWorker
+    browse: BrowseService
 
 
 class TownHallApplication(Application[Any, Any, Any, Any, Any, Any]):

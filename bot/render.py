@@ -25,6 +25,7 @@ from bot.i18n import Gettext
 from storage.broadcasts import Broadcast, Progress
 from storage.models import Kind, OutboxMessage, Status, Submission
 from storage.repository import Statistics
+from storage.votes import Sort, VoteOutcome
 
 PARSE_MODE = "HTML"
 _SNIPPET_CHARS = 60
@@ -166,6 +167,7 @@ def help_text(tr: Gettext, limit: int, window_minutes: int) -> Reply:
         tr.gettext("• /idea <i>your idea</i>: share an idea for the policy dialogue."),
         tr.gettext("• /ask <i>your question</i>: the same as writing a question."),
         tr.gettext("• /my: what you have sent and what happened to it."),
+        tr.gettext("• /browse: read the selected questions in your language and vote for them."),
         tr.gettext("• /language: choose the language I write to you in."),
         tr.gettext("• /privacy: what we keep about you; /forget erases it."),
         tr.gettext("• /start: the welcome message again."),
@@ -355,6 +357,7 @@ def bot_commands(tr: Gettext) -> list[tuple[str, str]]:
         ("ask", tr.gettext("Ask a question for the live show")),
         ("idea", tr.gettext("Share an idea for the policy dialogue")),
         ("my", tr.gettext("What you have sent and its status")),
+        ("browse", tr.gettext("Read and vote for others' questions, in your language")),
         ("language", tr.gettext("Choose your language")),
         ("withdraw", tr.gettext("Withdraw a submission still waiting for review")),
         ("privacy", tr.gettext("What we keep about you, and how to erase it")),
@@ -544,6 +547,8 @@ def post_body(tr: Gettext, sub: Submission, age_minutes: int | None = None) -> s
     head = f"<b>{ref(sub.id)}</b> · {kind_label(tr, sub.kind)} · {_language_line(tr, sub)}"
     if sub.topic:
         head += f" · 🏷 {escape(sub.topic)}"
+    if sub.votes:
+        head += f" · 👍 {sub.votes}"
     if age_minutes is not None:
         head += " · " + minutes(tr, age_minutes)
     original = escape(_clip(sub.text)) or tr.gettext("<i>erased at the participant's request</i>")
@@ -697,6 +702,8 @@ def queue_page(
         head = f"{position}{ref(sub.id)} · {sub.language or '?'} · {kind_label(tr, sub.kind)}"
         if sub.topic:
             head += f" · 🏷 {escape(sub.topic)}"
+        if sub.votes:
+            head += f" · 👍 {sub.votes}"
         lines.append(f"{head}\n{_preview(sub)}")
     buttons = tuple(
         Button(label, data) for label, data in (("◀", nav[0]), ("▶", nav[1])) if data is not None
@@ -1049,3 +1056,103 @@ def broadcast_progress(
             ).format(count=progress.unconfirmed)
         )
     return Reply("\n".join(lines))
+
+
+# ---- browsing and voting ------------------------------------------------------------------
+
+_BROWSE_TEXT_CHARS = 400
+
+
+@dataclass(frozen=True, slots=True)
+class BrowseItem:
+    """A public question as one reader sees it: `text` in their language if we could."""
+
+    submission: Submission
+    text: str
+    machine: bool  # `text` is a machine translation
+    voted: bool  # by this reader
+
+
+def browse_page(
+    tr: Gettext,
+    items: Sequence[BrowseItem],
+    total: int,
+    offset: int,
+    page_size: int,
+    sort: Sort,
+    original: int | None,
+) -> Reply:
+    """A page of public questions with a vote button each, the original one tap away."""
+    if total == 0:
+        return Reply(
+            tr.gettext(
+                "No questions are public yet. Once moderators select some, you can read "
+                "them here in your language and vote for the ones that matter to you."
+            )
+        )
+    if sort is Sort.VOTES:
+        head = tr.gettext(
+            "🌍 <b>Questions from everyone</b>, most voted first: {first}–{last} of {total}"
+        )
+    else:
+        head = tr.gettext(
+            "🌍 <b>Questions from everyone</b>, newest first: {first}–{last} of {total}"
+        )
+    lines = [head.format(first=offset + 1, last=offset + len(items), total=total)]
+    rows: list[tuple[Button, ...]] = []
+    for item in items:
+        sub = item.submission
+        text = escape(_clip_to(item.text, _BROWSE_TEXT_CHARS))
+        entry = f"<b>{ref(sub.id)}</b> · 👍 {sub.votes}\n{text}"
+        if item.machine:
+            entry += "\n" + tr.gettext("<i>Automatic translation</i>")
+        if original == sub.id and item.text != sub.text:
+            entry += "\n" + tr.gettext("Original ({language}):").format(
+                language=escape(sub.language or "?")
+            )
+            entry += f"\n<blockquote>{escape(_clip_to(sub.text, _BROWSE_TEXT_CHARS))}</blockquote>"
+        lines.append(entry)
+        vote = ("✅ " if item.voted else "👍 ") + f"{ref(sub.id)} · {sub.votes}"
+        buttons = [Button(vote, callbacks.encode(callbacks.Upvote(sub.id, sort, offset)))]
+        if item.text != sub.text:
+            shown = None if original == sub.id else sub.id
+            buttons.append(
+                Button(
+                    tr.gettext("🌐 Original {ref}").format(ref=ref(sub.id)),
+                    callbacks.encode(callbacks.BrowsePage(sort, offset, shown)),
+                )
+            )
+        rows.append(tuple(buttons))
+    lines.append(tr.gettext("Tap 👍 to vote for a question; tap again to take your vote back."))
+    nav: list[Button] = []
+    if offset > 0:
+        back = callbacks.BrowsePage(sort, max(0, offset - page_size))
+        nav.append(Button("◀", callbacks.encode(back)))
+    other = Sort.NEWEST if sort is Sort.VOTES else Sort.VOTES
+    label = tr.gettext("🆕 Newest") if other is Sort.NEWEST else tr.gettext("🔝 Most voted")
+    nav.append(Button(label, callbacks.encode(callbacks.BrowsePage(other, 0))))
+    if offset + page_size < total:
+        nav.append(Button("▶", callbacks.encode(callbacks.BrowsePage(sort, offset + page_size))))
+    rows.append(tuple(nav))
+    return Reply("\n\n".join(lines), tuple(rows))
+
+
+def _clip_to(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def vote_toast(tr: Gettext, submission_id: int, outcome: VoteOutcome, votes: int) -> str:
+    """Plain text for the button's answer."""
+    match outcome:
+        case VoteOutcome.ADDED:
+            return tr.ngettext(
+                "👍 Your vote for {ref} counts: {count} vote.",
+                "👍 Your vote for {ref} counts: {count} votes.",
+                votes,
+            ).format(ref=ref(submission_id), count=votes)
+        case VoteOutcome.REMOVED:
+            return tr.gettext("Your vote for {ref} is taken back.").format(ref=ref(submission_id))
+        case VoteOutcome.OWN:
+            return tr.gettext("This is your own question: you cannot vote for it.")
+        case _:
+            return tr.gettext("{ref} can no longer be voted for.").format(ref=ref(submission_id))

@@ -71,6 +71,7 @@ class Submission:
     position: int | None = None  # in the run order, when approved
     feed: str | None = None  # 'post' or 'digest' once shown in the moderators' group
     topic: str | None = None  # a topic id from the event file, chosen by the participant
+    votes: int = 0  # participants' upvotes (/browse)
 
 
 @dataclass(frozen=True, slots=True)

@@ -119,6 +119,7 @@ def submission_from_row(row: sqlite3.Row) -> Submission:
         position=row["position"],
         feed=row["feed"],
         topic=row["topic"],
+        votes=row["votes"],
     )
 
 
@@ -270,6 +271,13 @@ async def _forget_participant_traces(conn: aiosqlite.Connection, user_id: int) -
         " AND actor_name = 'participant'",
         (ERASED_PARTICIPANT, user_id),
     )
+    # Their votes: the link to them goes, and so does their voice in the counts.
+    await conn.execute_fetchall(
+        "UPDATE submissions SET votes = votes - 1"
+        " WHERE id IN (SELECT submission_id FROM votes WHERE voter_id = ?)",
+        (user_id,),
+    )
+    await conn.execute_fetchall("DELETE FROM votes WHERE voter_id = ?", (user_id,))
     await conn.execute_fetchall("DELETE FROM participants WHERE user_id = ?", (user_id,))
 
 
@@ -900,7 +908,7 @@ SUBMISSION_COLUMNS: dict[str, str] = {
     "translation_engine": "s.translation_engine",
     "topic": "s.topic",
     "position": "s.position",
-    "votes": "0",  # votes come with browsing and upvoting
+    "votes": "s.votes",
     "participant": "p.pseudonym",
     "decided_by": "s.decided_by",
     "decided_at": "s.decided_at",

@@ -75,6 +75,11 @@ async def withdraw(update: Update, ctx: BotContext) -> None:
         await ctx.services.moderation.withdraw(author, update.update_id, target)
 
 
+async def browse(update: Update, ctx: BotContext) -> None:
+    if author := author_of(update):
+        await ctx.services.browse.show(author, update.update_id)
+
+
 async def show_privacy(update: Update, ctx: BotContext) -> None:
     if author := author_of(update):
         await ctx.services.privacy.explain(author, update.update_id)
@@ -110,6 +115,11 @@ async def button_pressed(update: Update, ctx: BotContext) -> None:
         toast = await ctx.services.intake.choose_topic(
             author, update.update_id, message_id, action
         )
+    elif isinstance(action, callbacks.Upvote):
+        toast = await ctx.services.browse.vote(author, update.update_id, message_id, action)
+    elif isinstance(action, callbacks.BrowsePage):
+        await ctx.services.browse.turn(author, update.update_id, message_id, action)
+        toast = ""
     elif isinstance(action, callbacks.ConfirmForget):
         done = await ctx.services.privacy.forget(author)
         toast = render.plain(done.text)
@@ -133,6 +143,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("my", my_submissions, filters=PRIVATE_NEW))
     app.add_handler(CommandHandler("language", choose_language, filters=PRIVATE_NEW))
     app.add_handler(CommandHandler("withdraw", withdraw, filters=PRIVATE_NEW))
+    app.add_handler(CommandHandler("browse", browse, filters=PRIVATE_NEW))
     app.add_handler(CommandHandler("privacy", show_privacy, filters=PRIVATE_NEW))
     app.add_handler(CommandHandler("forget", forget, filters=PRIVATE_NEW))
     app.add_handler(MessageHandler(PRIVATE & filters.UpdateType.EDITED_MESSAGE, edited))

@@ -1,0 +1,119 @@
+"""/browse: the questions moderators made public, each in the reader's language, with votes.
+
+A question is shown in the reader's language: as written if it is theirs, else translated
+from its working-language translation (the best text we have: moderators read and may
+correct it) or from the original. Each translation is made once per language and cached;
+a page waits a few seconds at most for them, then shows what it has, marked as such. The
+original is one tap away. Votes: one per participant and question, undoable, never for
+one's own (checked in storage, whatever the button says).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from bot import callbacks, render
+from bot.i18n import Locales
+from bot.services.intake import Author, Clock, utc_now
+from bot.services.outbox import Replies
+from bot.services.speakers import locale_of
+from bot.services.translation import TranslationFailed
+from bot.translation_worker import EnginePaused, TranslationWorker
+from storage.models import Submission
+from storage.repository import Repository
+from storage.votes import PublicItem, Sort, VoteOutcome, VoteStore
+
+_log = logging.getLogger(__name__)
+PAGE_SIZE = 5
+TRANSLATION_WAIT_S = 4.0  # a page shows what it has by then; the cache fills for next time
+
+
+class BrowseService:
+    def __init__(
+        self,
+        repo: Repository,
+        votes: VoteStore,
+        locales: Locales,
+        translator: TranslationWorker,
+        statuses: tuple[str, ...],
+        working_language: str,
+        notify_outbox: Callable[[], None],
+        clock: Clock = utc_now,
+    ) -> None:
+        self._repo = repo
+        self._votes = votes
+        self._locales = locales
+        self._translator = translator
+        self._statuses = statuses
+        self._working = working_language
+        self._replies = Replies(repo, notify_outbox, clock)
+        self._clock = clock
+
+    async def show(self, author: Author, update_id: int) -> None:
+        page = await self._page(author, Sort.VOTES, 0, None)
+        await self._replies.queue(page.send(author.chat_id, f"reply:{update_id}"))
+
+    async def turn(
+        self, author: Author, update_id: int, message_id: int, action: callbacks.BrowsePage
+    ) -> None:
+        page = await self._page(author, action.sort, action.offset, action.original)
+        await self._replies.queue(page.edit(author.chat_id, message_id, f"browse:{update_id}"))
+
+    async def vote(
+        self, author: Author, update_id: int, message_id: int, action: callbacks.Upvote
+    ) -> str:
+        """Toggle the vote and show the page again; returns the toast."""
+        locale = await locale_of(self._repo, self._locales, author.user_id, author.language_code)
+        tr = self._locales.get(locale)
+        result = await self._votes.toggle(
+            action.submission_id, author.user_id, self._statuses, self._clock()
+        )
+        if result.outcome in (VoteOutcome.ADDED, VoteOutcome.REMOVED):
+            page = await self._page(author, action.sort, action.offset, None)
+            key = f"browse:{update_id}"
+            await self._replies.queue(page.edit(author.chat_id, message_id, key))
+        return render.vote_toast(tr, action.submission_id, result.outcome, result.votes)
+
+    async def _page(
+        self, author: Author, sort: Sort, offset: int, original: int | None
+    ) -> render.Reply:
+        locale = await locale_of(self._repo, self._locales, author.user_id, author.language_code)
+        items, total = await self._votes.public_page(
+            self._statuses, sort, offset, PAGE_SIZE, author.user_id
+        )
+        shown = await self._in_language(items, locale)
+        return render.browse_page(
+            self._locales.get(locale), shown, total, offset, PAGE_SIZE, sort, original
+        )
+
+    async def _in_language(self, items: list[PublicItem], locale: str) -> list[render.BrowseItem]:
+        language = locale.split("_")[0]
+        texts = await asyncio.gather(*(self._text_for(i.submission, language) for i in items))
+        return [
+            render.BrowseItem(item.submission, text, machine, item.voted)
+            for item, (text, machine) in zip(items, texts, strict=True)
+        ]
+
+    async def _text_for(self, sub: Submission, language: str) -> tuple[str, bool]:
+        """(text in `language`, whether it is a machine translation)."""
+        if sub.language in (None, "und", language) or not sub.text:
+            return sub.text, False
+        if sub.translation and language == self._working:
+            return sub.translation, True
+        source_text, source = (
+            (sub.translation, self._working) if sub.translation else (sub.text, sub.language)
+        )
+        try:
+            found = await asyncio.wait_for(
+                self._translator.translate_text(source_text, source, language),
+                TRANSLATION_WAIT_S,
+            )
+        except (TranslationFailed, TimeoutError, EnginePaused) as error:
+            _log.info("#%d not translated into %s for browsing: %s", sub.id, language, error)
+            found = None
+        if found is not None:
+            return found[0], True
+        # No translation into their language: the working-language one, else the original.
+        return (sub.translation, True) if sub.translation else (sub.text, False)
