@@ -312,9 +312,12 @@ def test_event_example_in_the_deploy_folder_is_valid(repo_root: Path) -> None:
 async def test_export_arrives_as_a_document_for_organizers_only(bot: RunningBot) -> None:
     first, _ = await confirmation_of(bot, 520, '=HYPERLINK("http://evil") comment voter ?', "fr")
     await confirmation_of(bot, 521, "Как защитить журналистов во время выборов?", "ru")
-    for user in (520, MODERATOR):
+    # A participant (and a moderator) is refused every organizers' command.
+    for user, command in [(520, c) for c in ("/export", "/stats", "/open", "/broadcast hi")] + [
+        (MODERATOR, "/export")
+    ]:
         before = len(bot.fake.messages_to(user))
-        bot.fake.push_message(user, "/export")
+        bot.fake.push_message(user, command)
         assert await bot.reply_to(user, before) == render.staff_only(EN, organizers=True).text
     before = len(bot.fake.messages_to(ORGANIZER))
     bot.fake.push_message(ORGANIZER, "/export csv pending")
