@@ -25,8 +25,7 @@ from bot.i18n import Locales
 from bot.services.intake import Clock, utc_now
 from bot.services.moderation import ModerationService, Staff
 from bot.services.outbox import Replies
-from bot.services.translation import TranslationFailed
-from bot.translation_worker import EnginePaused, TranslationWorker
+from bot.translation_worker import ENGINE_ERRORS, TranslationWorker
 from storage.broadcasts import Broadcast, BroadcastStore, Progress
 from storage.models import OutboxMessage
 
@@ -262,7 +261,7 @@ class BroadcastWorker:
             found = await self._translator.translate_text(
                 broadcast.text, broadcast.source_locale, locale
             )
-        except (TranslationFailed, TimeoutError, EnginePaused) as error:
+        except ENGINE_ERRORS as error:
             _log.warning("broadcast %d: no %s translation (%s)", broadcast.id, locale, error)
             return None
         return found[0] if found else None

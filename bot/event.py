@@ -39,6 +39,9 @@ TOPIC_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,23}$")
 MAX_TOPICS = 12  # buttons under a confirmation: more would not fit on a phone screen
 MAX_LABEL_CHARS = 40
 UTC_ZONE = ZoneInfo("UTC")
+EVENT_KEYS = frozenset(
+    {"name", "description", "starts_at", "timezone", "stream_url", "opens_at", "closes_at"}
+)
 LIMIT_KEYS = ("min_length", "rate_limit", "rate_window")
 
 
@@ -140,6 +143,8 @@ def load_event(path: Path) -> Event:
     if unknown:
         raise EventFileError(f"unknown section {sorted(unknown)[0]!r}")
     section = _table(data.get("event", {}), "event")
+    if extra := set(section) - EVENT_KEYS:
+        raise EventFileError(f"unknown key event.{sorted(extra)[0]}")
     tz = _timezone(section.get("timezone", "UTC"))
     opens_at = _moment(section, "opens_at", tz)
     closes_at = _moment(section, "closes_at", tz)
@@ -150,9 +155,6 @@ def load_event(path: Path) -> Event:
         isinstance(stream, str) and stream.startswith(("https://", "http://"))
     ):
         raise EventFileError("event.stream_url must be an http(s) link")
-    known = {"name", "description", "starts_at", "timezone", "stream_url", "opens_at"}
-    if extra := set(section) - known - {"closes_at"}:
-        raise EventFileError(f"unknown key event.{sorted(extra)[0]}")
     return Event(
         name=_localized(section.get("name"), "event.name", 200),
         description=_localized(section.get("description"), "event.description", 1000),

@@ -13,8 +13,9 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time
@@ -483,14 +484,14 @@ def _babel_locale(locale: str) -> Locale:
         return Locale.parse("en")
 
 
-def moment(locale: str, at: datetime, zone: tzinfo, zone_name: str) -> str:
+def moment(locale: str, at: datetime, zone: ZoneInfo) -> str:
     """A date and time as the reader writes them (CLDR through Babel), in `zone`:
     "Thursday, 10 December 2026, 15:00 (Africa/Nairobi)"."""
     where = _babel_locale(locale)
     local = at.astimezone(zone)
     day = format_date(local, format="full", locale=where)
     clock = format_time(local, format="short", locale=where)
-    return escape(f"{day}, {clock} ({zone_name})")
+    return escape(f"{day}, {clock} ({zone.key})")
 
 
 def intake_switched(tr: Gettext, is_open: bool) -> Reply:

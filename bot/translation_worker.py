@@ -53,6 +53,10 @@ class EnginePaused(Exception):
     """The circuit breaker is open: the engine is not called for now."""
 
 
+# What translate_text may raise when the engine cannot help right now.
+ENGINE_ERRORS = (TranslationFailed, TimeoutError, EnginePaused)
+
+
 def run_in_daemon_thread(fn: Callable[..., T], *args: object) -> asyncio.Future[T]:
     """Run `fn` in a new daemon thread and return a future for its result.
 

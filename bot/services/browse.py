@@ -19,8 +19,7 @@ from bot.i18n import Locales
 from bot.services.intake import Author, Clock, utc_now
 from bot.services.outbox import Replies
 from bot.services.speakers import locale_of
-from bot.services.translation import TranslationFailed
-from bot.translation_worker import EnginePaused, TranslationWorker
+from bot.translation_worker import ENGINE_ERRORS, TranslationWorker
 from storage.models import Submission
 from storage.repository import Repository
 from storage.votes import PublicItem, Sort, VoteOutcome, VoteStore
@@ -51,35 +50,38 @@ class BrowseService:
         self._replies = Replies(repo, notify_outbox, clock)
         self._clock = clock
 
+    async def _locale(self, author: Author) -> str:
+        return await locale_of(self._repo, self._locales, author.user_id, author.language_code)
+
     async def show(self, author: Author, update_id: int) -> None:
-        page = await self._page(author, Sort.VOTES, 0, None)
+        page = await self._page(author, await self._locale(author), Sort.VOTES, 0, None)
         await self._replies.queue(page.send(author.chat_id, f"reply:{update_id}"))
 
     async def turn(
         self, author: Author, update_id: int, message_id: int, action: callbacks.BrowsePage
     ) -> None:
-        page = await self._page(author, action.sort, action.offset, action.original)
+        locale = await self._locale(author)
+        page = await self._page(author, locale, action.sort, action.offset, action.original)
         await self._replies.queue(page.edit(author.chat_id, message_id, f"browse:{update_id}"))
 
     async def vote(
         self, author: Author, update_id: int, message_id: int, action: callbacks.Upvote
     ) -> str:
         """Toggle the vote and show the page again; returns the toast."""
-        locale = await locale_of(self._repo, self._locales, author.user_id, author.language_code)
+        locale = await self._locale(author)
         tr = self._locales.get(locale)
         result = await self._votes.toggle(
             action.submission_id, author.user_id, self._statuses, self._clock()
         )
         if result.outcome in (VoteOutcome.ADDED, VoteOutcome.REMOVED):
-            page = await self._page(author, action.sort, action.offset, None)
+            page = await self._page(author, locale, action.sort, action.offset, None)
             key = f"browse:{update_id}"
             await self._replies.queue(page.edit(author.chat_id, message_id, key))
         return render.vote_toast(tr, action.submission_id, result.outcome, result.votes)
 
     async def _page(
-        self, author: Author, sort: Sort, offset: int, original: int | None
+        self, author: Author, locale: str, sort: Sort, offset: int, original: int | None
     ) -> render.Reply:
-        locale = await locale_of(self._repo, self._locales, author.user_id, author.language_code)
         items, total = await self._votes.public_page(
             self._statuses, sort, offset, PAGE_SIZE, author.user_id
         )
@@ -110,7 +112,7 @@ class BrowseService:
                 self._translator.translate_text(source_text, source, language),
                 TRANSLATION_WAIT_S,
             )
-        except (TranslationFailed, TimeoutError, EnginePaused) as error:
+        except ENGINE_ERRORS as error:
             _log.info("#%d not translated into %s for browsing: %s", sub.id, language, error)
             found = None
         if found is not None:

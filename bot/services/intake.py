@@ -156,7 +156,7 @@ class IntakeService:
         def when(at: datetime | None) -> str | None:
             if at is None or at <= now:
                 return None
-            return render.moment(locale, at, event.timezone, event.timezone.key)
+            return render.moment(locale, at, event.timezone)
 
         return render.intake_closed(tr, when(event.opens_at), when(event.starts_at))
 
