@@ -17,17 +17,23 @@ from bot.handlers import common, moderator, participant
 from bot.i18n import Locales
 from bot.polling import RawUpdatesRequest
 from bot.services.browse import BrowseService
+from bot.services.curation import CurationService
 from bot.services.intake import Clock, IntakeRules, IntakeService, utc_now
 from bot.services.language import Detector, make_detector
+from bot.services.live import LiveService
 from bot.services.moderation import ModerationService
 from bot.services.outbox import Replies
+from bot.services.parties import PartyService
 from bot.services.preferences import PreferencesService
 from bot.services.privacy import PrivacyService
 from bot.services.translation import Engine, install_http_timeout, make_engine
 from bot.translation_worker import TranslationWorker
 from bot.workers import OutboxSender
 from storage.broadcasts import BroadcastStore
+from storage.curation import CurationStore
+from storage.live import LiveStore
 from storage.moderation import ModerationStore
+from storage.parties import PartyStore
 from storage.repository import Repository
 from storage.votes import VoteStore
 
@@ -102,7 +108,18 @@ def build_application(
     )
     store = ModerationStore(repo.db)
     moderation = ModerationService(repo, store, locales, settings, sender.wake, clock)
-    translator = build_translation_worker(settings, repo, moderation.refresh_post)
+    curation: list[CurationService] = []  # made below: it needs the translator, and back
+
+    async def working_text_ready(submission_id: int) -> None:
+        await curation[0].on_translated(submission_id)
+
+    translator = build_translation_worker(settings, repo, working_text_ready)
+    curation.append(
+        CurationService(
+            repo, CurationStore(repo.db), moderation, locales, settings, translator, sender.wake,
+            clock,
+        )
+    )  # fmt: skip
     feed = None
     if settings.moderator_chat is not None:
         feed = FeedWorker(store, moderation, settings.moderator_chat, sender.wake, clock)
@@ -159,6 +176,20 @@ def build_application(
         updates_request=updates_request,
         broadcasts=broadcasts,
         broadcaster=broadcaster,
+        curation=curation[0],
+        live=LiveService(
+            repo, LiveStore(repo.db), moderation, locales, settings, sender.wake, clock
+        ),
+        parties=PartyService(
+            repo,
+            PartyStore(repo.db),
+            intake,
+            moderation,
+            locales,
+            settings.moderator_chat,
+            sender.wake,
+            clock,
+        ),
         browse=BrowseService(
             repo,
             VoteStore(repo.db),

@@ -56,6 +56,7 @@ class QueuePage:
     language: str | None
     offset: int
     topic: str | None = None
+    party: int | None = None  # a viewing party's number; 0: any party
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +126,17 @@ _ACTION_CODES = {
     Action.DEMOTE: "m",
 }
 _CODE_ACTIONS = {code: action for action, code in _ACTION_CODES.items()}
-_STATUS_CODES = {status: status.value[0] for status in Status}  # p s a n r w: all distinct
+# Spelled out: first letters collide (approved, answered), and a page of approved questions
+# must not turn into answered ones on ▶.
+_STATUS_CODES = {
+    Status.PENDING: "p",
+    Status.SHORTLISTED: "s",
+    Status.APPROVED: "a",
+    Status.ANSWERED: "n",
+    Status.REJECTED: "r",
+    Status.WITHDRAWN: "w",
+    Status.MERGED: "m",
+}
 _CODE_STATUSES = {code: status for status, code in _STATUS_CODES.items()}
 
 
@@ -154,7 +165,8 @@ def encode(action: Callback) -> str:
             kind = _KIND_CODES[action.kind] if action.kind else "-"
             data = (
                 f"q:{_STATUS_CODES[action.status]}:{kind}:{action.language or '-'}:"
-                f"{action.topic or '-'}:{action.offset}"
+                f"{action.topic or '-'}:{action.offset}:"
+                f"{'-' if action.party is None else action.party}"
             )
     if len(data.encode()) > MAX_CALLBACK_BYTES:
         raise ValueError(f"callback_data over {MAX_CALLBACK_BYTES} bytes: {data!r}")
@@ -195,14 +207,17 @@ def decode(data: str | None) -> Callback:
         submission_id, offset = _positive_id(parts[1]), _count(parts[3])
         if submission_id is not None and offset is not None:
             return Upvote(submission_id, _CODE_SORTS[parts[2]], offset)
-    if len(parts) == 6 and parts[0] == "q":
+    if len(parts) == 7 and parts[0] == "q":
         return _queue_page(parts[1:])
     raise BadCallback(repr(data))
 
 
 def _queue_page(parts: list[str]) -> QueuePage:
-    status_code, kind_code, language, topic, offset_text = parts
+    status_code, kind_code, language, topic, offset_text, party_text = parts
     offset = _positive_id(offset_text) if offset_text != "0" else 0
+    party = None if party_text == "-" else _count(party_text)
+    if party is None and party_text != "-":
+        raise BadCallback(":".join(parts))
     valid = (
         status_code in _CODE_STATUSES
         and (kind_code == "-" or kind_code in _CODE_KINDS)
@@ -218,6 +233,7 @@ def _queue_page(parts: list[str]) -> QueuePage:
         None if language == "-" else language,
         offset,
         None if topic == "-" else topic,
+        party,
     )
 
 

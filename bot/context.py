@@ -13,8 +13,11 @@ from bot.feed import FeedWorker
 from bot.i18n import Locales
 from bot.polling import RawUpdatesRequest
 from bot.services.browse import BrowseService
+from bot.services.curation import CurationService
 from bot.services.intake import IntakeService
+from bot.services.live import LiveService
 from bot.services.moderation import ModerationService
+from bot.services.parties import PartyService
 from bot.services.preferences import PreferencesService
 from bot.services.privacy import PrivacyService
 from bot.translation_worker import TranslationWorker
@@ -38,6 +41,9 @@ class Services:
     broadcasts: BroadcastService
     broadcaster: BroadcastWorker
     browse: BrowseService
+    curation: CurationService
+    live: LiveService
+    parties: PartyService
 
 
 class TownHallApplication(Application[Any, Any, Any, Any, Any, Any]):

@@ -89,7 +89,8 @@ RULES: dict[Action, Rule] = {
     ),
     Action.ANSWERED: Rule(frozenset({Status.APPROVED}), Status.ANSWERED, Role.MODERATOR),
     Action.DEMOTE: Rule(frozenset({Status.APPROVED}), Status.SHORTLISTED, Role.MODERATOR),
-    Action.REOPEN: Rule(_ANY - {Status.PENDING}, Status.PENDING, Role.ORGANIZER),
+    # A merge moved the votes and the askers to another submission: it is not undone by /reopen.
+    Action.REOPEN: Rule(_ANY - {Status.PENDING, Status.MERGED}, Status.PENDING, Role.ORGANIZER),
     Action.WITHDRAW: Rule(frozenset({Status.PENDING}), Status.WITHDRAWN, Role.PARTICIPANT),
 }
 

@@ -8,17 +8,19 @@ filled with str.format after translation, never inside _().
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_time
+from babel.dates import format_date, format_time, format_timedelta
+from babel.lists import format_list
 
 from bot import callbacks
 from bot.domain import RULES, Action
@@ -132,6 +134,7 @@ def status_label(tr: Gettext, status: Status) -> str:
         Status.ANSWERED: tr.gettext("answered"),
         Status.REJECTED: tr.gettext("not selected"),
         Status.WITHDRAWN: tr.gettext("withdrawn"),
+        Status.MERGED: tr.gettext("merged with a similar question"),
     }
     return labels[status]
 
@@ -139,7 +142,16 @@ def status_label(tr: Gettext, status: Status) -> str:
 # ---- participant messages ---------------------------------------------------------------
 
 
-def welcome(tr: Gettext) -> Reply:
+def welcome(tr: Gettext, starts_at: str | None = None) -> Reply:
+    """`starts_at`: the live show's time for the reader (see `moment`), when the event file
+    sets it and it is still to come."""
+    show = []
+    if starts_at:
+        show.append(
+            tr.gettext("📺 The live town hall: {time}. /when has the details.").format(
+                time=starts_at
+            )
+        )
     text = "\n\n".join(
         [
             tr.gettext("<b>Welcome to the Global Town Hall!</b>"),
@@ -156,6 +168,7 @@ def welcome(tr: Gettext) -> Reply:
                 "phone number) so we can reply; only the event's moderators and organizers "
                 "read it, and exports never show who you are."
             ),
+            *show,
         ]
     )
     return Reply(text)
@@ -169,6 +182,7 @@ def help_text(tr: Gettext, limit: int, window_minutes: int) -> Reply:
         tr.gettext("• /ask <i>your question</i>: the same as writing a question."),
         tr.gettext("• /my: what you have sent and what happened to it."),
         tr.gettext("• /browse: read the selected questions in your language and vote for them."),
+        tr.gettext("• /when: when the live town hall is, and where to watch it."),
         tr.gettext("• /language: choose the language I write to you in."),
         tr.gettext("• /privacy: what we keep about you; /forget erases it."),
         tr.gettext("• /start: the welcome message again."),
@@ -359,6 +373,7 @@ def bot_commands(tr: Gettext) -> list[tuple[str, str]]:
         ("idea", tr.gettext("Share an idea for the policy dialogue")),
         ("my", tr.gettext("What you have sent and its status")),
         ("browse", tr.gettext("Read and vote for others' questions, in your language")),
+        ("when", tr.gettext("When the live town hall is, and where to watch it")),
         ("language", tr.gettext("Choose your language")),
         ("withdraw", tr.gettext("Withdraw a submission still waiting for review")),
         ("privacy", tr.gettext("What we keep about you, and how to erase it")),
@@ -378,6 +393,10 @@ def moderator_commands(tr: Gettext, organizer: bool) -> list[tuple[str, str]]:
         ("answered", tr.gettext("Mark a question as answered")),
         ("order", tr.gettext("The run order of approved questions")),
         ("move", tr.gettext("Move a question in the run order")),
+        ("live", tr.gettext("Put a question on air: its asker and voters are told")),
+        ("next", tr.gettext("The next question in the run order goes on air")),
+        ("merge", tr.gettext("Merge a submission into a similar one")),
+        ("fixtr", tr.gettext("Correct a submission's translation")),
     ]
     if organizer:
         commands += [
@@ -385,6 +404,8 @@ def moderator_commands(tr: Gettext, organizer: bool) -> list[tuple[str, str]]:
             ("stats", tr.gettext("Statistics, with a chart per language")),
             ("export", tr.gettext("The submissions as a spreadsheet file")),
             ("broadcast", tr.gettext("An announcement to every participant, in their language")),
+            ("answer", tr.gettext("A written answer to a question's askers and voters")),
+            ("parties", tr.gettext("The viewing parties")),
             ("open", tr.gettext("Open submissions")),
             ("close", tr.gettext("Close submissions")),
             ("invite", tr.gettext("A one-time link that makes someone a moderator")),
@@ -525,10 +546,12 @@ def _decision_line(tr: Gettext, sub: Submission) -> str:
         Status.ANSWERED: tr.gettext("🎤 Answered (marked by {name})"),
         Status.REJECTED: tr.gettext("❌ Not selected by {name}"),
         Status.WITHDRAWN: tr.gettext("↩️ Withdrawn by the participant"),
+        Status.MERGED: tr.gettext("🔗 Merged into {target} by {name}"),
     }
     if sub.status not in lines:
         return ""
-    line = lines[sub.status].format(name=who)
+    target = ref(sub.merged_into) if sub.merged_into else "?"
+    line = lines[sub.status].format(name=who, target=target)
     if sub.status is Status.REJECTED and sub.reason:
         line += ": " + escape(sub.reason)
     return line
@@ -550,14 +573,25 @@ def post_body(tr: Gettext, sub: Submission, age_minutes: int | None = None) -> s
         head += f" · 🏷 {escape(sub.topic)}"
     if sub.votes:
         head += f" · 👍 {sub.votes}"
+    if sub.party_place:
+        head += f" · 🏛 {escape(sub.party_place)} (party:{sub.party_id})"
     if age_minutes is not None:
         head += " · " + minutes(tr, age_minutes)
     original = escape(_clip(sub.text)) or tr.gettext("<i>erased at the participant's request</i>")
     parts = [head, f"<blockquote>{original}</blockquote>"]
     if sub.translation:
         parts.append("🌐 " + escape(_clip(sub.translation)))
+        if sub.translation_reviewed_by:
+            parts.append(
+                "✍️ "
+                + tr.gettext("translation corrected by {name}").format(
+                    name=escape(sub.translation_reviewed_by)
+                )
+            )
     elif sub.translation_status.value == "pending":
         parts.append("🌐 " + tr.gettext("<i>translation pending</i>"))
+    if sub.similar_to and sub.status is not Status.MERGED:
+        parts.append(similar_line(tr, sub.similar_to))
     if decision := _decision_line(tr, sub):
         parts.append(decision)
     return "\n".join(parts)
@@ -666,13 +700,22 @@ def usage(tr: Gettext, command: str) -> Reply:
         "reopen": "/reopen &lt;id&gt;",
         "show": "/show &lt;id&gt;",
         "move": "/move &lt;id&gt; &lt;position&gt;",
-        "queue": "/queue [pending|shortlisted|approved|answered|rejected|withdrawn]"
-        " [question|idea] [language] [topic]",
+        "queue": "/queue [pending|shortlisted|approved|answered|rejected|withdrawn|merged]"
+        " [question|idea] [language] [topic] [party|party:N]",
         "unmod": "/unmod &lt;id&gt;",
         "review": "/review " + tr.gettext("(in a private chat with me)"),
         "withdraw": "/withdraw &lt;id&gt;",
         "export": "/export [csv|xlsx|json] [pending|shortlisted|approved|answered|rejected"
-        "|withdrawn ...] [question|idea] " + tr.gettext("(in a private chat with me)"),
+        "|withdrawn|merged ...] [question|idea] " + tr.gettext("(in a private chat with me)"),
+        "merge": "/merge &lt;id&gt; into &lt;id&gt;",
+        "live": "/live &lt;id&gt;",
+        "party": "/party &lt;" + tr.gettext("place") + "&gt; " + tr.gettext("(in the group)"),
+        "partylang": "/partylang &lt;"
+        + tr.gettext("language code")
+        + "&gt; "
+        + tr.gettext("(in the group)"),
+        "fixtr": "/fixtr &lt;id&gt; &lt;" + tr.gettext("corrected translation") + "&gt;",
+        "answer": "/answer &lt;id&gt; &lt;" + tr.gettext("answer") + "&gt;",
         "broadcast": "/broadcast &lt;text&gt;\nfr: &lt;texte&gt;\nes: &lt;texto&gt; ... "
         + tr.gettext("(in a private chat with me)"),
     }[command]
@@ -705,6 +748,8 @@ def queue_page(
             head += f" · 🏷 {escape(sub.topic)}"
         if sub.votes:
             head += f" · 👍 {sub.votes}"
+        if sub.party_place:
+            head += f" · 🏛 {escape(sub.party_place)}"
         lines.append(f"{head}\n{_preview(sub)}")
     buttons = tuple(
         Button(label, data) for label, data in (("◀", nav[0]), ("▶", nav[1])) if data is not None
@@ -731,9 +776,26 @@ def run_order(tr: Gettext, items: Sequence[Submission]) -> Reply:
     return Reply("\n".join(lines))
 
 
-def show_submission(tr: Gettext, sub: Submission, history: Sequence[tuple[str, str]]) -> Reply:
-    """`history`: (time, what happened) lines from the audit log, oldest first."""
-    lines = [post_body(tr, sub)]
+def similar_line(tr: Gettext, ids: Sequence[int]) -> str:
+    """ "similar: #12, #40": look-alikes a moderator may want to merge."""
+    return "≈ " + tr.gettext("similar: {refs}").format(refs=", ".join(ref(i) for i in ids))
+
+
+def show_submission(
+    tr: Gettext,
+    sub: Submission,
+    history: Sequence[tuple[str, str]],
+    similar: Sequence[int] = (),
+    merged: Sequence[int] = (),
+) -> Reply:
+    """`history`: (time, what happened) lines from the audit log, oldest first. `similar`:
+    look-alikes found either way; `merged`: the submissions merged into this one."""
+    lines = [post_body(tr, dataclasses.replace(sub, similar_to=tuple(similar)))]
+    if merged:
+        lines.append(
+            "🔗 "
+            + tr.gettext("merged into it: {refs}").format(refs=", ".join(ref(i) for i in merged))
+        )
     lines.append(
         tr.gettext("Received {time}").format(time=sub.created_at.strftime("%Y-%m-%d %H:%M UTC"))
     )
@@ -808,9 +870,11 @@ def moderator_help(tr: Gettext) -> str:
             tr.gettext("<b>For moderators</b>"),
             "/review · /queue · /show &lt;id&gt; · /order",
             "/shortlist · /approve · /reject · /answered · /move",
+            "/merge &lt;id&gt; into &lt;id&gt; · /fixtr &lt;id&gt; &lt;text&gt;",
+            "/live &lt;id&gt; · /next · /parties",
             tr.gettext(
-                "Organizers also: /stats, /export, /broadcast, /reopen, /open, /close, "
-                "/invite, /mods, /unmod"
+                "Organizers also: /stats, /export, /broadcast, /answer, /reopen, /open, /close, "
+                "/invite, /mods, /unmod, and /party, /partylang in a viewing party's group"
             ),
         ]
     )
@@ -918,6 +982,12 @@ def statistics(tr: Gettext, stats: Statistics, hours: int = 6) -> Reply:
     if set(stats.by_topic) - {"-"}:
         topics = {k if k != "-" else tr.gettext("no topic"): v for k, v in stats.by_topic.items()}
         parts.append(line(tr.gettext("By topic"), topics))
+    if set(stats.by_party) - {"-"}:
+        places = {
+            k if k != "-" else tr.gettext("not from a viewing party"): v
+            for k, v in stats.by_party.items()
+        }
+        parts.append(line(tr.gettext("By viewing party"), places))
     parts += [
         line(tr.gettext("Last hours (UTC)"), hourly),
     ]
@@ -1157,3 +1227,323 @@ def vote_toast(tr: Gettext, submission_id: int, outcome: VoteOutcome, votes: int
             return tr.gettext("This is your own question: you cannot vote for it.")
         case _:
             return tr.gettext("{ref} can no longer be voted for.").format(ref=ref(submission_id))
+
+
+# ---- curation: similar questions, merges, corrected translations, written answers ---------
+
+
+def voices(tr: Gettext, people: int, languages: int) -> tuple[str, str]:
+    """("12 people", "5 languages") in the reader's language, each with its own plural."""
+    return (
+        tr.ngettext("{count} person", "{count} people", people).format(count=people),
+        tr.ngettext("{count} language", "{count} languages", languages).format(count=languages),
+    )
+
+
+def merge_done(
+    tr: Gettext, source_id: int, target_id: int, people: int, languages: int, votes: int
+) -> Reply:
+    who, where = voices(tr, people, languages)
+    return Reply(
+        tr.gettext(
+            "🔗 {source} merged into {target}: now {people} in {languages}, 👍 {votes}."
+        ).format(
+            source=ref(source_id), target=ref(target_id), people=who, languages=where, votes=votes
+        )
+    )
+
+
+def merge_refused(
+    tr: Gettext, outcome: str, source: Submission | None, target: Submission | None
+) -> Reply:
+    """Why a merge was not done: `outcome` is a storage.curation.MergeOutcome value."""
+    if outcome == "same" and source is not None and target is not None:
+        text = tr.gettext("{source} is already part of {target}.").format(
+            source=ref(target.id), target=ref(source.id)
+        )
+        if source.id == target.id:
+            text = tr.gettext("A submission cannot be merged into itself.")
+    elif outcome == "kinds_differ":
+        text = tr.gettext("Only a question into a question, or an idea into an idea.")
+    elif outcome == "source_closed" and source is not None:
+        text = tr.gettext("{ref} is {status}: it cannot be merged now.").format(
+            ref=ref(source.id), status=status_label(tr, source.status)
+        )
+    elif outcome == "target_closed" and target is not None:
+        text = tr.gettext("{ref} is {status}: nothing can be merged into it.").format(
+            ref=ref(target.id), status=status_label(tr, target.status)
+        )
+        if target.merged_into:
+            text += " " + tr.gettext("Merge into {ref} instead.").format(
+                ref=ref(target.merged_into)
+            )
+    else:
+        text = tr.gettext("That merge cannot be done.")
+    return Reply(text)
+
+
+def merge_notice(
+    tr: Gettext, submission: Submission, target_id: int, people: int, languages: int
+) -> Reply:
+    """To each asker whose submission joined another one, in their language."""
+    who, where = voices(tr, people, languages)
+    if submission.kind is Kind.IDEA:
+        text = tr.gettext(
+            "🤝 Your idea {ref} has joined a similar one, {target}, from {people} writing in "
+            "{languages}. It now goes forward together."
+        )
+    else:
+        text = tr.gettext(
+            "🤝 Your question {ref} has joined a similar one, {target}, from {people} writing "
+            "in {languages}. It now goes forward together, and your voice counts in its votes."
+        )
+    return Reply(
+        text.format(ref=ref(submission.id), target=ref(target_id), people=who, languages=where)
+    )
+
+
+def translation_fixed(tr: Gettext, submission_id: int) -> Reply:
+    return Reply(
+        tr.gettext(
+            "✍️ The translation of {ref} is corrected and marked as reviewed. Readers of other "
+            "languages will get translations made from it."
+        ).format(ref=ref(submission_id))
+    )
+
+
+def translation_not_fixed(tr: Gettext, submission_id: int) -> Reply:
+    return Reply(
+        tr.gettext("{ref} has no text to translate (it was erased or does not exist).").format(
+            ref=ref(submission_id)
+        )
+    )
+
+
+def answer_queued(
+    tr: Gettext, submission_id: int, recipients: int, languages: int, machine: int
+) -> Reply:
+    head = tr.ngettext(
+        "💬 The answer to {ref} is on its way to {count} person",
+        "💬 The answer to {ref} is on its way to {count} people",
+        recipients,
+    ).format(ref=ref(submission_id), count=recipients)
+    detail = tr.ngettext("in {count} language", "in {count} languages", languages).format(
+        count=languages
+    )
+    text = f"{head} {detail}."
+    if machine:
+        text += " " + tr.ngettext(
+            "{count} language gets an automatic translation.",
+            "{count} languages get an automatic translation.",
+            machine,
+        ).format(count=machine)
+    return Reply(text)
+
+
+def answer_already(tr: Gettext, submission_id: int) -> Reply:
+    return Reply(
+        tr.gettext("This answer to {ref} was already sent.").format(ref=ref(submission_id))
+    )
+
+
+def answer_refused(tr: Gettext, submission: Submission) -> Reply:
+    return Reply(
+        tr.gettext("{ref} is {status}: there is no one to answer.").format(
+            ref=ref(submission.id), status=status_label(tr, submission.status)
+        )
+    )
+
+
+_ANSWER_CHARS = 3500  # the answer, so that heading and label keep the message under 4,096
+
+
+def written_answer(
+    tr: Gettext, submission_id: int, text: str, machine: bool, asked: bool
+) -> Reply:
+    """A written answer, to an asker (`asked`) or to someone who voted for the question."""
+    if asked:
+        head = tr.gettext("💬 <b>An answer to your question {ref}</b>")
+    else:
+        head = tr.gettext("💬 <b>An answer to a question you supported, {ref}</b>")
+    lines = [head.format(ref=ref(submission_id)), escape(_clip_to(text, _ANSWER_CHARS))]
+    if machine:
+        lines.append(tr.gettext("<i>Automatic translation</i>"))
+    return Reply("\n\n".join(lines))
+
+
+# ---- the live show ------------------------------------------------------------------------
+
+
+def now_answering(tr: Gettext, submission_id: int, asked: bool, stream_url: str | None) -> Reply:
+    """To the asker (or the viewing party that asked), and to everyone who voted for it."""
+    if asked:
+        text = tr.gettext("🔴 Your question {ref} is being answered now!")
+    else:
+        text = tr.gettext("🔴 A question you supported, {ref}, is being answered now!")
+    lines = [text.format(ref=ref(submission_id))]
+    if stream_url:
+        lines.append(tr.gettext("Watch it live: {link}").format(link=escape(stream_url)))
+    return Reply("\n".join(lines))
+
+
+def live_board(tr: Gettext, live: Submission | None, upcoming: Sequence[Submission]) -> Reply:
+    """What the moderators' group sees: on air now, and the next two in the run order."""
+    if live is not None:
+        on_air = tr.gettext("🔴 <b>On air</b>: {ref}").format(ref=ref(live.id))
+        lines = [on_air + _board_detail(live)]
+    else:
+        lines = [tr.gettext("⚪ No question is on air.")]
+    if upcoming:
+        lines.append(tr.gettext("<b>Next</b>:"))
+        lines += [
+            f"{index}. {ref(sub.id)}{_board_detail(sub)}"
+            for index, sub in enumerate(upcoming, start=1)
+        ]
+    else:
+        lines.append(tr.gettext("No other question is approved yet."))
+    return Reply("\n".join(lines))
+
+
+def live_told(tr: Gettext, count: int) -> Reply:
+    return Reply(
+        tr.ngettext(
+            "📣 {count} chat is being told, each in its language.",
+            "📣 {count} chats are being told, each in their language.",
+            count,
+        ).format(count=count)
+    )
+
+
+def _board_detail(sub: Submission) -> str:
+    where = f" · 🏛 {escape(sub.party_place)}" if sub.party_place else ""
+    return f" · {sub.language or '?'}{where} · {_preview(sub)}"
+
+
+def live_refused(tr: Gettext, outcome: str, sub: Submission | None) -> Reply:
+    """Why nothing went on air: `outcome` is a storage.live.LiveOutcome value."""
+    if outcome == "already" and sub is not None:
+        text = tr.gettext("{ref} is already on air.").format(ref=ref(sub.id))
+    elif outcome == "not_a_question" and sub is not None:
+        text = tr.gettext("{ref} is an idea: only questions go on air.").format(ref=ref(sub.id))
+    elif outcome == "wrong_status" and sub is not None:
+        text = tr.gettext("{ref} is {status}: it cannot go on air.").format(
+            ref=ref(sub.id), status=status_label(tr, sub.status)
+        )
+    elif outcome == "nothing_next":
+        text = tr.gettext("No approved question is left in the run order.")
+    else:
+        text = tr.gettext("That question cannot go on air.")
+    return Reply(text)
+
+
+def show_time(
+    tr: Gettext,
+    locale: str,
+    title: str | None,
+    starts_at: datetime,
+    zone: ZoneInfo,
+    now: datetime,
+    stream_url: str | None,
+) -> Reply:
+    """/when: the live show's date and time for the reader, in the event's zone and in UTC,
+    with a countdown and the stream link."""
+    head = f"📅 <b>{escape(title)}</b>" if title else tr.gettext("📅 <b>The live town hall</b>")
+    lines = [head, moment(locale, starts_at, zone)]
+    if zone.key != "UTC":
+        lines.append(moment(locale, starts_at, ZoneInfo("UTC")))
+    if starts_at > now:
+        left = escape(countdown(locale, starts_at - now))
+        lines.append(tr.gettext("⏳ It starts in {countdown}.").format(countdown=left))
+    else:
+        since = escape(countdown(locale, now - starts_at))
+        lines.append(tr.gettext("🔴 It started {countdown} ago.").format(countdown=since))
+    if stream_url:
+        lines.append(tr.gettext("Watch it live: {link}").format(link=escape(stream_url)))
+    return Reply("\n".join(lines))
+
+
+def no_show_time(tr: Gettext) -> Reply:
+    return Reply(
+        tr.gettext(
+            "The date of the live town hall has not been announced yet. Please check again soon."
+        )
+    )
+
+
+def countdown(locale: str, left: timedelta) -> str:
+    """ "6 days and 3 hours", "2 hours and 5 minutes", "4 minutes": two units at most, in the
+    reader's language (CLDR units and list pattern, through Babel)."""
+    where = _babel_locale(locale)
+    minutes_left = max(0, int(left.total_seconds() // 60))
+    days, rest = divmod(minutes_left, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    units: list[tuple[int, Literal["day", "hour", "minute"]]]
+    if days:
+        units = [(days, "day"), (hours, "hour")]
+    elif hours:
+        units = [(hours, "hour"), (minutes, "minute")]
+    else:
+        units = [(minutes, "minute")]
+    # threshold=1: never rounded up to the next unit ("6 days", not "1 week").
+    shown = [
+        format_timedelta(
+            timedelta(**{f"{unit}s": value}), granularity=unit, threshold=1, locale=where
+        )
+        for value, unit in units
+        if value or len(units) == 1
+    ]
+    return format_list(shown, locale=where)
+
+
+# ---- viewing parties ----------------------------------------------------------------------
+
+
+def party_registered(tr: Gettext, place: str, party_id: int, new: bool, language: str) -> Reply:
+    if new:
+        text = tr.gettext(
+            "🏛 This group is now a viewing party: {place} (party:{number}). Members can send "
+            "a question for the live show with /ask followed by the question. I will answer "
+            "here in {language}; an organizer can change that with /partylang."
+        )
+    else:
+        text = tr.gettext("🏛 The viewing party's place is now {place} (party:{number}).")
+    return Reply(text.format(place=escape(place), number=party_id, language=escape(language)))
+
+
+def party_language_set(tr: Gettext, language: str) -> Reply:
+    return Reply(
+        tr.gettext("From now on I will write in this group in {language}.").format(
+            language=escape(language)
+        )
+    )
+
+
+def not_a_party(tr: Gettext) -> Reply:
+    return Reply(
+        tr.gettext(
+            "This group is not a registered viewing party, so I cannot take questions here. "
+            "Please send your question to me in a private chat, or ask an organizer to "
+            "register the group with /party."
+        )
+    )
+
+
+def party_only_in_groups(tr: Gettext) -> Reply:
+    return Reply(
+        tr.gettext(
+            "Send /party followed by the place (for example: /party US Embassy Nairobi) in "
+            "the viewing party's group, with me added to it."
+        )
+    )
+
+
+def party_list(tr: Gettext, parties: Sequence[tuple[int, str, str, int]]) -> Reply:
+    """(number, place, locale, how many submissions) per party."""
+    if not parties:
+        return Reply(tr.gettext("No viewing party is registered yet."))
+    lines = [tr.gettext("<b>Viewing parties</b>")]
+    lines += [
+        f"party:{number} · {escape(place)} · {escape(locale)} · {count}"
+        for number, place, locale, count in parties
+    ]
+    return Reply("\n".join(lines))

@@ -209,6 +209,11 @@ class TranslationWorker:
             [(job, outcomes[job.submission_id]) for job in jobs],
             datetime.now(UTC),
         )
+        if self._on_translated is not None:
+            # Written in the working language: its text is ready as it is (similar ones).
+            for job in jobs:
+                if job.language == self._target and outcomes[job.submission_id] is not None:
+                    await self._on_translated(job.submission_id)
         return [job for job in jobs if outcomes[job.submission_id] is None]
 
     def _detect_all(self, jobs: list[TranslationJob]) -> list[Detection]:

@@ -20,6 +20,7 @@ class Status(StrEnum):
     ANSWERED = "answered"
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
+    MERGED = "merged"  # joined a similar submission (merged_into)
 
 
 class TranslationStatus(StrEnum):
@@ -72,6 +73,11 @@ class Submission:
     feed: str | None = None  # 'post' or 'digest' once shown in the moderators' group
     topic: str | None = None  # a topic id from the event file, chosen by the participant
     votes: int = 0  # participants' upvotes (/browse)
+    similar_to: tuple[int, ...] = ()  # similar earlier submissions, best first
+    merged_into: int | None = None  # when merged: the submission standing for it
+    translation_reviewed_by: str | None = None  # who corrected the translation (/fixtr)
+    party_id: int | None = None  # asked in a viewing party's group (/ask)
+    party_place: str | None = None  # that party's place when it was asked
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +109,7 @@ class OutboxMessage:
     dedup_key: str | None = None
     coalesce_key: str | None = None
     message_ref: str | None = None
+    priority: int = 0  # lower goes first: 1 for notices to many people at once
 
 
 @dataclass(frozen=True, slots=True)

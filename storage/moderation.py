@@ -9,6 +9,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+import aiosqlite
+
 from storage.db import Database
 from storage.models import OutboxMessage, Status, Submission, format_timestamp
 from storage.repository import queue_in_transaction, submission_from_row
@@ -57,6 +59,33 @@ class QueueFilter:
     kind: str | None = None
     language: str | None = None
     topic: str | None = None
+    party: int | None = None  # a viewing party's number; 0: from any party
+
+
+async def audit_in_transaction(
+    conn: aiosqlite.Connection,
+    submission_id: int,
+    actor: Actor,
+    action: str,
+    change: tuple[Status, Status] | None,
+    reason: str | None,
+    stamp: str,
+) -> None:
+    """One audit entry, inside the caller's transaction (`change`: from and to status)."""
+    await conn.execute_fetchall(
+        "INSERT INTO audit_log (submission_id, actor_id, actor_name, action, from_status,"
+        " to_status, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            submission_id,
+            actor.user_id,
+            actor.name,
+            action,
+            change[0].value if change else None,
+            change[1].value if change else None,
+            reason,
+            stamp,
+        ),
+    )
 
 
 def token_hash(token: str) -> str:
@@ -67,6 +96,27 @@ def token_hash(token: str) -> str:
 class ModerationStore:
     def __init__(self, db: Database) -> None:
         self.db = db
+
+    async def similar_and_merged(self, submission_id: int) -> tuple[list[int], list[int]]:
+        """Look-alikes found either way (most similar first) that were not merged into it,
+        and the submissions merged into it."""
+        merged = [
+            int(r["id"])
+            for r in await self.db.fetchall(
+                "SELECT id FROM submissions WHERE merged_into = ? ORDER BY id", (submission_id,)
+            )
+        ]
+        similar = [
+            int(r["other"])
+            for r in await self.db.fetchall(
+                "SELECT other_id AS other, score FROM similar WHERE submission_id = ?"
+                " UNION SELECT submission_id, score FROM similar WHERE other_id = ?"
+                " ORDER BY score DESC, other",
+                (submission_id, submission_id),
+            )
+            if int(r["other"]) not in merged
+        ]
+        return list(dict.fromkeys(similar)), merged  # found both ways: listed once
 
     # ---- status changes ------------------------------------------------------------------
 
@@ -169,7 +219,8 @@ class ModerationStore:
         self, where: QueueFilter, offset: int, limit: int
     ) -> tuple[list[Submission], int]:
         """A page of the queue (oldest first; approved ones in run order) and the total."""
-        clauses, params = ["status = ?"], [where.status.value]
+        clauses = ["status = ?"]
+        params: list[object] = [where.status.value]
         if where.kind:
             clauses.append("kind = ?")
             params.append(where.kind)
@@ -179,6 +230,11 @@ class ModerationStore:
         if where.topic:
             clauses.append("topic = ?")
             params.append(where.topic)
+        if where.party == 0:
+            clauses.append("party_id IS NOT NULL")
+        elif where.party is not None:
+            clauses.append("party_id = ?")
+            params.append(where.party)
         sql_where = " AND ".join(clauses)
         order = "position" if where.status is Status.APPROVED else "id"
         rows = await self.db.fetchall(

@@ -48,6 +48,7 @@ class Statistics:
     by_language: dict[str, int]
     by_hour: dict[str, int]
     by_topic: dict[str, int]
+    by_party: dict[str, int]  # by the place of the viewing party ('-': none)
     # (language, received, shortlisted or further, approved or answered), biggest first
     funnel: list[tuple[str, int, int, int]]
 
@@ -87,6 +88,8 @@ class NewSubmission:
     text: str
     locale: str
     created_at: datetime
+    party_id: int | None = None  # asked with /ask in a viewing party's group
+    party_place: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +123,11 @@ def submission_from_row(row: sqlite3.Row) -> Submission:
         feed=row["feed"],
         topic=row["topic"],
         votes=row["votes"],
+        similar_to=tuple(int(i) for i in (row["similar_to"] or "").split()),
+        merged_into=row["merged_into"],
+        translation_reviewed_by=row["translation_reviewed_by"],
+        party_id=row["party_id"],
+        party_place=row["party_place"],
     )
 
 
@@ -165,7 +173,7 @@ async def queue_in_transaction(
     if len(plain) == 1:
         inserted = await conn.execute_fetchall(
             "INSERT OR IGNORE INTO outbox (chat_id, method, payload, dedup_key, message_ref,"
-            " next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            " next_attempt_at, created_at, priority) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             _outbox_row(plain[0], now),
         )
         queued += len(list(inserted))
@@ -173,7 +181,7 @@ async def queue_in_transaction(
         before = conn.total_changes
         cursor = await conn.executemany(
             "INSERT OR IGNORE INTO outbox (chat_id, method, payload, dedup_key, message_ref,"
-            " next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            " next_attempt_at, created_at, priority) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [_outbox_row(m, now) for m in plain],
         )
         await cursor.close()
@@ -182,7 +190,8 @@ async def queue_in_transaction(
         if message.coalesce_key is not None:
             await conn.execute_fetchall(
                 "INSERT INTO outbox (chat_id, method, payload, dedup_key, message_ref,"
-                " next_attempt_at, created_at, coalesce_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " next_attempt_at, created_at, priority, coalesce_key)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (coalesce_key) WHERE state = 'queued'"
                 " DO UPDATE SET payload = excluded.payload",
                 (*_outbox_row(message, now), message.coalesce_key),
@@ -200,6 +209,7 @@ def _outbox_row(m: OutboxMessage, now: datetime) -> tuple[object, ...]:
         m.message_ref,
         now.timestamp(),
         format_timestamp(now),
+        m.priority,
     )
 
 
@@ -386,7 +396,8 @@ class Repository:
             stamp = format_timestamp(new.created_at)
             rows = await conn.execute_fetchall(
                 "INSERT INTO submissions (chat_id, message_id, participant_id, kind, text, locale,"
-                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                " created_at, updated_at, party_id, party_place)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
                 (
                     new.chat_id,
                     new.message_id,
@@ -396,6 +407,8 @@ class Repository:
                     new.locale,
                     stamp,
                     stamp,
+                    new.party_id,
+                    new.party_place,
                 ),
             )
             stored = submission_from_row(next(iter(rows)))
@@ -555,7 +568,8 @@ class Repository:
         return await self._change_pending(
             "text = ?, language = NULL, language_confidence = NULL, translation = NULL,"
             " translation_engine = NULL, translation_status = 'pending', translated_at = NULL,"
-            " translation_attempts = 0, translation_due_at = 0, translation_error = NULL",
+            " translation_attempts = 0, translation_due_at = 0, translation_error = NULL,"
+            " translation_reviewed_by = NULL, similar_to = NULL",
             (text,),
             submission_id,
             participant_id,
@@ -756,7 +770,7 @@ class Repository:
             " AND o.chat_id NOT IN (SELECT value FROM json_each(?))"
             " AND NOT EXISTS (SELECT 1 FROM outbox AS p WHERE p.chat_id = o.chat_id"
             "   AND p.id < o.id AND p.state IN ('queued', 'sending'))"
-            " ORDER BY o.next_attempt_at, o.id LIMIT ?)"
+            " ORDER BY o.priority, o.next_attempt_at, o.id LIMIT ?)"
             " RETURNING id, chat_id, method, payload, attempts, message_ref",
             (now, json.dumps(list(exclude_chats)), limit),
         )
@@ -861,6 +875,7 @@ class Repository:
             ("language", "coalesce(language, '?')"),
             ("hour", "substr(created_at, 1, 13) || ':00Z'"),
             ("topic", "coalesce(nullif(topic, ''), '-')"),
+            ("party", "coalesce(party_place, '-')"),
         ):
             rows = await self.db.fetchall(
                 f"SELECT {expression} AS k, count(*) AS n FROM submissions GROUP BY k ORDER BY k"
@@ -883,6 +898,7 @@ class Repository:
             by_language=grouped["language"],
             by_hour=grouped["hour"],
             by_topic=grouped["topic"],
+            by_party=grouped["party"],
             funnel=funnel,
         )
 
@@ -909,6 +925,12 @@ SUBMISSION_COLUMNS: dict[str, str] = {
     "topic": "s.topic",
     "position": "s.position",
     "votes": "s.votes",
+    "merged_into": "s.merged_into",
+    "party": "s.party_id",
+    "place": "s.party_place",
+    "translation_reviewed": "CASE WHEN s.translation_reviewed_by IS NULL THEN 'no' ELSE 'yes' END",
+    "answer": "(SELECT a.text FROM answers AS a WHERE a.submission_id = s.id"
+    " ORDER BY a.id DESC LIMIT 1)",
     "participant": "p.pseudonym",
     "decided_by": "s.decided_by",
     "decided_at": "s.decided_at",

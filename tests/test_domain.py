@@ -20,7 +20,12 @@ ALLOWED = {
     (Action.ANSWERED, Status.APPROVED): Status.ANSWERED,
     (Action.DEMOTE, Status.APPROVED): Status.SHORTLISTED,
     (Action.WITHDRAW, Status.PENDING): Status.WITHDRAWN,
-    **{(Action.REOPEN, s): Status.PENDING for s in Status if s is not Status.PENDING},
+    # A merge moved the votes and askers elsewhere: /reopen does not undo it.
+    **{
+        (Action.REOPEN, s): Status.PENDING
+        for s in Status
+        if s not in (Status.PENDING, Status.MERGED)
+    },
 }
 LEAST_ROLE = {
     Action.REOPEN: Role.ORGANIZER,

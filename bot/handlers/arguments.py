@@ -14,6 +14,7 @@ EXPORT_FORMATS = ("csv", "xlsx", "json")
 _COMMAND = re.compile(r"^/[A-Za-z0-9_]+(@[A-Za-z0-9_]+)?")
 _ID = re.compile(r"^#?([0-9]{1,18})$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
+_PARTY = re.compile(r"^party:?([0-9]{1,9})?$")  # 'party' (any), 'party:3' or 'party3'
 
 
 def command_rest(text: str) -> str:
@@ -36,6 +37,23 @@ def parse_ids(tokens: list[str]) -> list[int]:
     return ids
 
 
+def parse_merge(tokens: list[str]) -> tuple[int, int] | None:
+    """'12 into 40' (or '#12 into #40', or '12 40') -> (12, 40)."""
+    if len(tokens) == 3 and tokens[1].lower() == "into":
+        tokens = [tokens[0], tokens[2]]
+    ids = parse_ids(tokens) if len(tokens) == 2 else []
+    return (ids[0], ids[1]) if len(ids) == 2 else None
+
+
+def id_and_text(text: str) -> tuple[int, str] | None:
+    """'/fixtr 12 Some text' -> (12, 'Some text'); None without both."""
+    parts = command_rest(text).split(maxsplit=1)
+    ids = parse_ids(parts[:1])
+    if len(parts) != 2 or not ids or not parts[1].strip():
+        return None
+    return ids[0], parts[1].strip()
+
+
 def reason_after_id(text: str) -> str | None:
     """The free text after the first argument (/reject 12 off topic -> 'off topic')."""
     parts = command_rest(text).split(maxsplit=1)
@@ -45,11 +63,14 @@ def reason_after_id(text: str) -> str | None:
 def parse_queue_filter(
     tokens: list[str], topics: Collection[str] = frozenset()
 ) -> QueueFilter | None:
-    """[status] [question|idea] [language] [topic], in any order; None if a token is none of
-    these. A topic id wins over a language code it happens to look like."""
+    """[status] [question|idea] [language] [topic] [party[:N]], in any order; None if a token
+    is none of these. A topic id wins over a language code it happens to look like."""
     status, kind, language, topic = Status.PENDING, None, None, None
+    party: int | None = None
     for token in (t.lower() for t in tokens):
-        if token in {s.value for s in Status}:
+        if (found := _PARTY.match(token)) is not None:
+            party = int(found.group(1)) if found.group(1) else 0
+        elif token in {s.value for s in Status}:
             status = Status(token)
         elif token in {k.value for k in Kind}:
             kind = token
@@ -59,7 +80,7 @@ def parse_queue_filter(
             language = token
         else:
             return None
-    return QueueFilter(status, kind, language, topic)
+    return QueueFilter(status, kind, language, topic, party)
 
 
 def parse_export_request(tokens: list[str]) -> tuple[str, ExportFilter] | None:

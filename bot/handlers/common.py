@@ -49,7 +49,7 @@ async def start(update: Update, ctx: BotContext) -> None:
     token = ctx.args[0] if ctx.args else None
     if token is None:
         await ctx.services.intake.register(author)
-        await ctx.services.intake.reply(author, update.update_id, render.welcome)
+        await ctx.services.intake.welcome(author, update.update_id)
         return
     # t.me/<bot>?start=<token>: an organizer's one-time invitation to moderate.
     joined = await ctx.services.moderation.redeem(author, user.full_name, token)

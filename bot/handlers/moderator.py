@@ -22,8 +22,10 @@ from bot.context import BotContext
 from bot.domain import Action, Role
 from bot.handlers.arguments import (
     command_rest,
+    id_and_text,
     parse_export_request,
     parse_ids,
+    parse_merge,
     parse_queue_filter,
     reason_after_id,
     split_command,
@@ -140,6 +142,77 @@ def one_id_command(
 
 show = one_id_command(Role.MODERATOR, "show", lambda m, staff, sid: m.show(staff, sid))
 unmod = one_id_command(Role.ORGANIZER, "unmod", lambda m, staff, uid: m.unmod(staff, uid))
+
+
+@for_role(Role.MODERATOR)
+async def live(update: Update, ctx: BotContext, staff: Staff, message: Message) -> None:
+    """/live <id>: on air now; /live alone shows what is on air and next."""
+    tokens = split_command(message.text or "")
+    if not tokens:
+        await _answer(update, ctx, staff, await ctx.services.live.board(staff))
+        return
+    ids = parse_ids(tokens)
+    if len(ids) != 1:
+        await _usage(update, ctx, staff, "live")
+        return
+    await _answer(update, ctx, staff, await ctx.services.live.go_live(staff, ids[0]))
+
+
+@for_role(Role.MODERATOR)
+async def next_question(update: Update, ctx: BotContext, staff: Staff, message: Message) -> None:
+    """/next: the next approved question in the run order goes on air."""
+    await _answer(update, ctx, staff, await ctx.services.live.go_live(staff, None))
+
+
+@for_role(Role.MODERATOR)
+async def parties(update: Update, ctx: BotContext, staff: Staff, message: Message) -> None:
+    await _answer(update, ctx, staff, await ctx.services.parties.listing(staff))
+
+
+@for_role(Role.ORGANIZER)
+async def party(update: Update, ctx: BotContext, staff: Staff, message: Message) -> None:
+    """/party <place>, in the group to register as a viewing party."""
+    reply = await ctx.services.parties.register(staff, command_rest(message.text or ""))
+    await _answer(update, ctx, staff, reply)
+
+
+@for_role(Role.ORGANIZER)
+async def party_language(update: Update, ctx: BotContext, staff: Staff, message: Message) -> None:
+    """/partylang <code>, in a viewing party's group."""
+    reply = await ctx.services.parties.set_language(staff, command_rest(message.text or ""))
+    await _answer(update, ctx, staff, reply)
+
+
+@for_role(Role.MODERATOR)
+async def merge(update: Update, ctx: BotContext, staff: Staff, message: Message) -> None:
+    """/merge <id> into <id>: the first joins the second, votes and askers included."""
+    pair = parse_merge(split_command(message.text or ""))
+    if pair is None:
+        await _usage(update, ctx, staff, "merge")
+        return
+    await _answer(update, ctx, staff, await ctx.services.curation.merge(staff, *pair))
+
+
+@for_role(Role.MODERATOR)
+async def fixtr(update: Update, ctx: BotContext, staff: Staff, message: Message) -> None:
+    """/fixtr <id> <text>: a person's translation replaces the machine's."""
+    found = id_and_text(message.text or "")
+    if found is None:
+        await _usage(update, ctx, staff, "fixtr")
+        return
+    reply = await ctx.services.curation.fix_translation(staff, *found)
+    await _answer(update, ctx, staff, reply)
+
+
+@for_role(Role.ORGANIZER)
+async def answer(update: Update, ctx: BotContext, staff: Staff, message: Message) -> None:
+    """/answer <id> <text>: a written answer to the asker and everyone behind the question."""
+    found = id_and_text(message.text or "")
+    if found is None:
+        await _usage(update, ctx, staff, "answer")
+        return
+    reply = await ctx.services.curation.answer(staff, update.update_id, *found)
+    await _answer(update, ctx, staff, reply)
 
 
 @for_role(Role.MODERATOR)
@@ -277,7 +350,7 @@ async def _press(update: Update, ctx: BotContext) -> str:
             )
         case callbacks.QueuePage():
             kind = action.kind.value if action.kind else None
-            where = QueueFilter(action.status, kind, action.language, action.topic)
+            where = QueueFilter(action.status, kind, action.language, action.topic, action.party)
             page = await moderation.queue_page(staff, where, action.offset)
             await moderation.edit(staff, message_id, key, page)
         case _:
@@ -300,6 +373,12 @@ def register(app: Application, moderator_chat: int | None) -> None:  # type: ign
         "queue": queue,
         "show": show,
         "order": order,
+        "merge": merge,
+        "live": live,
+        "next": next_question,
+        "parties": parties,
+        "fixtr": fixtr,
+        "answer": answer,
         "move": move,
         "review": review,
         "invite": invite,
@@ -313,4 +392,8 @@ def register(app: Application, moderator_chat: int | None) -> None:  # type: ign
     }
     for name, handler in commands.items():
         app.add_handler(CommandHandler(name, handler, filters=where))
+    # Viewing parties are registered from their own group, wherever that is.
+    anywhere = (filters.ChatType.PRIVATE | filters.ChatType.GROUPS) & filters.UpdateType.MESSAGE
+    app.add_handler(CommandHandler("party", party, filters=anywhere))
+    app.add_handler(CommandHandler("partylang", party_language, filters=anywhere))
     app.add_handler(CallbackQueryHandler(pressed, pattern=callbacks.MODERATOR_PATTERN))

@@ -12,6 +12,7 @@ from bot import callbacks, render
 from bot.context import BotContext
 from bot.handlers.arguments import parse_ids, split_command
 from bot.handlers.common import PRIVATE, PRIVATE_NEW, author_of, received
+from bot.services.intake import Author, Received
 from storage.models import Kind
 
 _log = logging.getLogger(__name__)
@@ -34,6 +35,33 @@ async def question_from_text(update: Update, ctx: BotContext) -> None:
     message = update.effective_message
     if message and (incoming := received(update, message, message.text or message.caption)):
         await ctx.services.intake.submit(incoming, Kind.QUESTION)
+
+
+def chat_author(update: Update) -> Author | None:
+    """Whoever wrote, in a private chat or a group (a viewing party)."""
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None:
+        return None
+    return Author(user.id, chat.id, user.language_code)
+
+
+async def ask_in_group(update: Update, ctx: BotContext) -> None:
+    """/ask in a group: a viewing party's question, or why this group cannot take one. Other
+    group chatter has no handler: it is never read."""
+    message, author = update.effective_message, chat_author(update)
+    if message is None or author is None:
+        return
+    incoming = Received(update.update_id, author, message.message_id, command_argument(message))
+    await ctx.services.parties.ask(incoming)
+
+
+async def when(update: Update, ctx: BotContext) -> None:
+    """/when: the live show's date and time, for the reader (a party's language in its group)."""
+    author = chat_author(update)
+    if author is None:
+        return
+    locale = await ctx.services.parties.locale_in(author)
+    await ctx.services.live.tell_when(author.chat_id, update.update_id, locale)
 
 
 async def question_from_command(update: Update, ctx: BotContext) -> None:
@@ -146,6 +174,9 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("browse", browse, filters=PRIVATE_NEW))
     app.add_handler(CommandHandler("privacy", show_privacy, filters=PRIVATE_NEW))
     app.add_handler(CommandHandler("forget", forget, filters=PRIVATE_NEW))
+    groups_new = filters.ChatType.GROUPS & filters.UpdateType.MESSAGE
+    app.add_handler(CommandHandler("ask", ask_in_group, filters=groups_new))
+    app.add_handler(CommandHandler("when", when, filters=PRIVATE_NEW | groups_new))
     app.add_handler(MessageHandler(PRIVATE & filters.UpdateType.EDITED_MESSAGE, edited))
     app.add_handler(
         MessageHandler(

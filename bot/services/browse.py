@@ -70,6 +70,8 @@ class BrowseService:
         """Toggle the vote and show the page again; returns the toast."""
         locale = await self._locale(author)
         tr = self._locales.get(locale)
+        # A voter is told of answers to what they voted for: kept like someone who /start-ed.
+        await self._repo.register_participant(author.user_id, author.language_code, self._clock())
         result = await self._votes.toggle(
             action.submission_id, author.user_id, self._statuses, self._clock()
         )

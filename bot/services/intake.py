@@ -19,6 +19,7 @@ from bot.i18n import Gettext, Locales
 from bot.services.outbox import Replies
 from bot.services.speakers import locale_of
 from storage.models import Kind, OutboxMessage, Submission
+from storage.parties import Party
 from storage.repository import NewSubmission, Quota, QuotaExceeded, Repository
 
 Clock = Callable[[], datetime]
@@ -101,10 +102,17 @@ class IntakeService:
         tr = await self.catalog_for(author)
         await self._queue(build(tr).send(author.chat_id, f"reply:{update_id}"))
 
-    async def submit(self, message: Received, kind: Kind, from_command: bool = False) -> None:
-        """Store a question or idea and queue its confirmation, or answer why not."""
+    async def submit(
+        self,
+        message: Received,
+        kind: Kind,
+        from_command: bool = False,
+        party: Party | None = None,
+    ) -> None:
+        """Store a question or idea and queue its confirmation, or answer why not. A viewing
+        party's question is confirmed in its group, in the party's language."""
         author = message.author
-        locale = await self.locale_for(author)
+        locale = party.locale if party else await self.locale_for(author)
         tr = self._locales.get(locale)
         text = message.text or ""
         refusal = self._refusal(tr, text, kind, from_command)
@@ -123,6 +131,8 @@ class IntakeService:
             text=text,
             locale=locale,
             created_at=now,
+            party_id=party.id if party else None,
+            party_place=party.place if party else None,
         )
         quota = Quota(self._rules.quota_limit, now - self._rules.quota_window)
 
@@ -255,6 +265,15 @@ class IntakeService:
         self._notify()
         await self._refresh_post(updated.id)  # the moderators' post shows the topic
         return render.topic_chosen(tr, updated.id, labels.get(action.topic))
+
+    async def welcome(self, author: Author, update_id: int) -> None:
+        """/start: the welcome, with the live show's time when the event file has it."""
+        locale = await self.locale_for(author)
+        event, starts = self._event, None
+        if event is not None and event.starts_at is not None and event.starts_at > self._clock():
+            starts = render.moment(locale, event.starts_at, event.timezone)
+        reply = render.welcome(self._locales.get(locale), starts)
+        await self._queue(reply.send(author.chat_id, f"reply:{update_id}"))
 
     async def register(self, author: Author) -> None:
         """/start: remember who started the bot, so announcements reach them."""

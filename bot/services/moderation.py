@@ -143,7 +143,8 @@ class ModerationService:
         group = self.group_catalog()
         before = await self._repo.submission(submission_id)
         choice = await self._repo.locale_choice(before.participant_id)
-        tr = self._locales.get(choice or before.locale)
+        # A viewing party's question is answered in its group, in the party's language.
+        tr = self._locales.get(before.locale if before.party_id else (choice or before.locale))
 
         def build(sub: Submission) -> list[OutboxMessage]:
             messages = self.post_edits(group, sub)
@@ -223,7 +224,9 @@ class ModerationService:
 
         def page(at: int) -> str:
             return callbacks.encode(
-                callbacks.QueuePage(where.status, kind, where.language, at, where.topic)
+                callbacks.QueuePage(
+                    where.status, kind, where.language, at, where.topic, where.party
+                )
             )
 
         previous = page(max(0, offset - PAGE_SIZE)) if offset > 0 else None
@@ -240,7 +243,8 @@ class ModerationService:
             (entry.at.replace("T", " ").removesuffix("Z"), _history_line(entry))
             for entry in await self._store.audit(submission_id)
         ]
-        return render.show_submission(tr, sub, history)
+        similar, merged = await self._store.similar_and_merged(submission_id)
+        return render.show_submission(tr, sub, history, similar, merged)
 
     async def order(self, staff: Staff) -> render.Reply:
         return render.run_order(await self.catalog(staff), await self._store.run_order())

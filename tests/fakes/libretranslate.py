@@ -53,6 +53,9 @@ class FakeLibreTranslate:
         self.char_limit = char_limit
         self.requests: list[dict[str, Any]] = []
         self.translated = 0
+        # Known texts and what a real engine would make of them, by (q, target): a test can
+        # have questions in different languages meet in the same English.
+        self.canned: dict[tuple[str, str], str] = {}
         self._runner: web.AppRunner | None = None
         self._port = 0
         self._release = asyncio.Event()
@@ -134,7 +137,8 @@ class FakeLibreTranslate:
         self.translated += 1
         if self.mode == "empty":
             return web.json_response({"translatedText": ""})
-        answer: dict[str, Any] = {"translatedText": fake_translation(q, source, target)}
+        made = self.canned.get((q, target)) or fake_translation(q, source, target)
+        answer: dict[str, Any] = {"translatedText": made}
         if source == "auto":
             answer["detectedLanguage"] = {"confidence": 90.0, "language": "en"}
         return web.json_response(answer)

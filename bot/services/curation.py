@@ -1,0 +1,287 @@
+"""Curation across languages: similar submissions, /merge, /fixtr and /answer.
+
+Similarity is measured on the working-language text (the translation, or the original when it
+is already in the working language): forty people asking the same thing in nine languages
+meet there. The texts are kept normalised in memory, per kind, so a new one is compared with
+thousands in a few milliseconds (benchmarks/similarity.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+from bot import render, similarity
+from bot.config import Settings
+from bot.domain import Role
+from bot.i18n import Locales
+from bot.services.intake import Clock, utc_now
+from bot.services.moderation import ModerationService, Staff
+from bot.services.outbox import Replies
+from bot.translation_worker import ENGINE_ERRORS, TranslationWorker
+from storage.curation import CurationStore, Listener, MergeOutcome, Voices
+from storage.errors import NotFound
+from storage.models import OutboxMessage, Status, Submission
+from storage.repository import Repository
+
+_log = logging.getLogger(__name__)
+SHOWN_SIMILAR = 3  # on a post: enough to act on, short enough to read on a phone
+ANSWER_TRANSLATION_S = 30.0  # then the languages not translated yet get the original
+MAX_FIXED_TRANSLATION = 3500
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerText:
+    text: str
+    machine: bool
+
+
+class CurationService:
+    def __init__(
+        self,
+        repo: Repository,
+        store: CurationStore,
+        moderation: ModerationService,
+        locales: Locales,
+        settings: Settings,
+        translator: TranslationWorker,
+        notify_outbox: Callable[[], None],
+        clock: Clock = utc_now,
+    ) -> None:
+        self._repo = repo
+        self._store = store
+        self._moderation = moderation
+        self._locales = locales
+        self._settings = settings
+        self._translator = translator
+        self._clock = clock
+        self._replies = Replies(repo, notify_outbox, clock)
+        self._index: dict[str, dict[int, str]] | None = None  # kind -> id -> normalised text
+        self._index_lock = asyncio.Lock()
+
+    # ---- similar submissions -------------------------------------------------------------
+
+    async def _loaded_index(self) -> dict[str, dict[int, str]]:
+        async with self._index_lock:
+            if self._index is None:
+                index: dict[str, dict[int, str]] = {}
+                for sid, kind, _status, text in await self._store.working_texts(
+                    self._settings.language
+                ):
+                    index.setdefault(kind, {})[sid] = similarity.normalise(text)
+                self._index = index
+            return self._index
+
+    async def working_text_ready(self, submission_id: int) -> None:
+        """A submission's working-language text is known (translated, corrected, or written in
+        it): find its look-alikes and show them on its post."""
+        try:
+            sub = await self._repo.submission(submission_id)
+        except NotFound:
+            return
+        text = _working_text(sub, self._settings.language)
+        index = await self._loaded_index()
+        same_kind = index.setdefault(sub.kind.value, {})
+        same_kind.pop(sub.id, None)
+        if text is None or sub.status not in _OPEN:
+            return
+        normalised = similarity.normalise(text)
+        found = similarity.most_similar(normalised, same_kind, limit=SHOWN_SIMILAR * 3)
+        still_open = await self._store.open_ids([other for other, _ in found]) if found else set()
+        for other, _ in found:
+            if other not in still_open:
+                same_kind.pop(other, None)  # merged, rejected or withdrawn since
+        shown = [(other, score) for other, score in found if other in still_open]
+        same_kind[sub.id] = normalised
+        had = bool(sub.similar_to)
+        if shown or had:  # most have none: no write for them
+            await self._store.save_similar(sub.id, shown[:SHOWN_SIMILAR])
+        if shown or had or sub.translation:
+            await self._moderation.refresh_post(sub.id)
+
+    async def on_translated(self, submission_id: int) -> None:
+        """The translation worker's hook: look-alikes first, then the post shows both."""
+        try:
+            await self.working_text_ready(submission_id)
+        except Exception:  # similarity is a help: a failure must not lose the post edit
+            _log.exception("similar submissions of #%d not found", submission_id)
+            await self._moderation.refresh_post(submission_id)
+
+    # ---- merges --------------------------------------------------------------------------
+
+    async def merge(self, staff: Staff, source_id: int, target_id: int) -> render.Reply:
+        tr = await self._moderation.catalog(staff)
+        if staff.role < Role.MODERATOR:
+            return render.staff_only(tr)
+        locales = await self._askers_locales(source_id)
+        group = self._moderation.group_catalog()
+
+        def messages(
+            source: Submission, target: Submission, moved: Sequence[Submission], voices: Voices
+        ) -> list[OutboxMessage]:
+            owed = self._moderation.post_edits(group, source)
+            owed += self._moderation.post_edits(group, target)
+            for sub in moved:
+                if not sub.text:  # erased at the participant's request: no one to tell
+                    continue
+                reader = self._locales.get(locales.get(sub.participant_id) or sub.locale)
+                notice = render.merge_notice(reader, sub, target.id, *_counts(voices))
+                owed.append(notice.send(sub.chat_id, f"merged:{sub.id}:{target.id}"))
+            return owed
+
+        result = await self._store.merge(
+            source_id, target_id, staff.actor, self._clock(), messages
+        )
+        if result.outcome is MergeOutcome.NOT_FOUND:
+            return render.Reply(render.no_such_submission(tr, result.missing or 0))
+        if result.outcome is not MergeOutcome.MERGED:
+            return render.merge_refused(tr, result.outcome.value, result.source, result.target)
+        assert result.target is not None and result.voices is not None
+        self._replies.wake()
+        index = await self._loaded_index()
+        for sub in result.moved:
+            index.get(sub.kind.value, {}).pop(sub.id, None)
+        return render.merge_done(
+            tr, source_id, target_id, *_counts(result.voices), result.target.votes
+        )
+
+    async def _askers_locales(self, source_id: int) -> dict[int, str]:
+        """The chosen locale of everyone a merge of `source_id` will tell, looked up before
+        the merge's transaction (which builds the notices)."""
+        askers = [*await self._store.merged_askers(source_id)]
+        try:
+            askers.append(await self._repo.submission(source_id))
+        except NotFound:
+            return {}
+        found: dict[int, str] = {}
+        for sub in askers:
+            if sub.party_id is not None:  # told in the party's group, in its language
+                continue
+            choice = await self._repo.locale_choice(sub.participant_id)
+            if choice:
+                found[sub.participant_id] = choice
+        return found
+
+    # ---- corrected translations ----------------------------------------------------------
+
+    async def fix_translation(self, staff: Staff, submission_id: int, text: str) -> render.Reply:
+        tr = await self._moderation.catalog(staff)
+        if staff.role < Role.MODERATOR:
+            return render.staff_only(tr)
+        if not text.strip() or len(text) > MAX_FIXED_TRANSLATION:
+            return render.usage(tr, "fixtr")
+        group = self._moderation.group_catalog()
+        fixed = await self._store.fix_translation(
+            submission_id,
+            text.strip(),
+            staff.actor,
+            self._clock(),
+            lambda sub: self._moderation.post_edits(group, sub),
+        )
+        if fixed is None:
+            return render.translation_not_fixed(tr, submission_id)
+        self._replies.wake()
+        await self.on_translated(submission_id)  # look-alikes, on the corrected text
+        return render.translation_fixed(tr, submission_id)
+
+    # ---- written answers -----------------------------------------------------------------
+
+    async def answer(
+        self, staff: Staff, update_id: int, submission_id: int, text: str
+    ) -> render.Reply:
+        tr = await self._moderation.catalog(staff)
+        if staff.role < Role.ORGANIZER:
+            return render.staff_only(tr, organizers=True)
+        if not text.strip():
+            return render.usage(tr, "answer")
+        try:
+            sub = await self._repo.submission(submission_id)
+            if sub.merged_into is not None:  # the answer goes to everyone behind it
+                sub = await self._repo.submission(sub.merged_into)
+        except NotFound:
+            return render.Reply(render.no_such_submission(tr, submission_id))
+        if sub.status is Status.WITHDRAWN or not sub.text:
+            return render.answer_refused(tr, sub)
+        recipients = await self._store.audience(sub.id)
+        readers = {r.chat_id: reader_locale(self._locales, r) for r in recipients}
+        texts = await self._answer_texts(text.strip(), set(readers.values()))
+
+        def messages(answer_id: int) -> list[OutboxMessage]:
+            owed = []
+            for person in recipients:
+                locale = readers[person.chat_id]
+                made = texts[locale]
+                reply = render.written_answer(
+                    self._locales.get(locale), sub.id, made.text, made.machine, person.asked
+                )
+                owed.append(
+                    replace(reply.send(person.chat_id, f"answer:{answer_id}:{person.chat_id}"),
+                            priority=1)
+                )  # fmt: skip
+            return owed
+
+        answer_id = await self._store.save_answer(
+            sub.id, text.strip(), staff.actor, f"update:{update_id}", self._clock(), messages
+        )
+        if answer_id is None:
+            return render.answer_already(tr, sub.id)
+        self._replies.wake()
+        machine = sum(1 for locale in set(readers.values()) if texts[locale].machine)
+        return render.answer_queued(
+            tr, sub.id, len(recipients), len(set(readers.values())), machine
+        )
+
+    async def _answer_texts(self, text: str, locales: set[str]) -> dict[str, AnswerText]:
+        """The answer in each reader's language, translated once per language, at once; what
+        is not done by the deadline goes out as written."""
+        working = self._settings.language
+        languages = {locale: locale.split("_")[0] for locale in locales}
+        wanted = sorted({lang for lang in languages.values() if lang != working})
+        jobs = {lang: asyncio.create_task(self._translate(text, lang)) for lang in wanted}
+        if jobs:
+            await asyncio.wait(jobs.values(), timeout=ANSWER_TRANSLATION_S)
+        made: dict[str, str | None] = {}
+        for lang, job in jobs.items():
+            done = job.done() and not job.cancelled() and job.exception() is None
+            made[lang] = job.result() if done else None
+            job.cancel()
+        result = {}
+        for locale, lang in languages.items():
+            translated = made.get(lang)
+            result[locale] = (
+                AnswerText(translated, True) if translated else AnswerText(text, False)
+            )
+        return result
+
+    async def _translate(self, text: str, language: str) -> str | None:
+        try:
+            found = await self._translator.translate_text(text, self._settings.language, language)
+        except ENGINE_ERRORS as error:
+            _log.warning("answer not translated into %s: %s", language, error)
+            return None
+        return found[0] if found else None
+
+
+_OPEN = frozenset({Status.PENDING, Status.SHORTLISTED, Status.APPROVED, Status.ANSWERED})
+
+
+def _working_text(sub: Submission, working_language: str) -> str | None:
+    """The text in the working language, if there is one yet."""
+    if not sub.text:
+        return None
+    if sub.translation:
+        return sub.translation
+    return sub.text if sub.language == working_language else None
+
+
+def reader_locale(locales: Locales, person: Listener) -> str:
+    """The language to tell someone in: their choice, else the language they asked in (a
+    party's for its group), else their Telegram app's."""
+    return locales.resolve(person.locale_choice or person.fallback_locale or None,
+                           person.language_code)  # fmt: skip
+
+
+def _counts(voices: Voices) -> tuple[int, int]:
+    return voices.people, voices.languages

@@ -1,0 +1,94 @@
+"""Viewing parties: an organizer registers a group chat with a place (/party), its language
+(/partylang); in a registered group, /ask submits a question on the party's behalf."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot import render
+from bot.domain import Role
+from bot.i18n import Locales, native_name
+from bot.services.intake import Author, Clock, IntakeService, Received, utc_now
+from bot.services.moderation import ModerationService, Staff
+from bot.services.outbox import Replies
+from storage.models import Kind
+from storage.parties import PartyStore
+from storage.repository import Repository
+
+MAX_PLACE = 80  # a place is a label on posts and in exports, not a description
+
+
+class PartyService:
+    def __init__(
+        self,
+        repo: Repository,
+        store: PartyStore,
+        intake: IntakeService,
+        moderation: ModerationService,
+        locales: Locales,
+        moderator_chat: int | None,
+        notify_outbox: Callable[[], None],
+        clock: Clock = utc_now,
+    ) -> None:
+        self._store = store
+        self._intake = intake
+        self._moderation = moderation
+        self._locales = locales
+        self._moderator_chat = moderator_chat
+        self._replies = Replies(repo, notify_outbox, clock)
+        self._clock = clock
+
+    def _is_party_chat(self, chat_id: int) -> bool:
+        # Groups have negative ids; the moderators' group is never a viewing party.
+        return chat_id < 0 and chat_id != self._moderator_chat
+
+    async def register(self, staff: Staff, place: str) -> render.Reply:
+        """/party <place>, sent by an organizer in the group."""
+        tr = await self._moderation.catalog(staff)
+        if staff.role < Role.ORGANIZER:
+            return render.staff_only(tr, organizers=True)
+        if not self._is_party_chat(staff.chat_id):
+            return render.party_only_in_groups(tr)
+        place = " ".join(place.split())
+        if not place or len(place) > MAX_PLACE:
+            return render.usage(tr, "party")
+        locale = self._locales.resolve(None, staff.language_code)
+        party, new = await self._store.register(
+            staff.chat_id, place, locale, staff.user_id, self._clock()
+        )
+        reader = self._locales.get(party.locale)
+        return render.party_registered(
+            reader, party.place, party.id, new, native_name(party.locale)
+        )
+
+    async def set_language(self, staff: Staff, code: str) -> render.Reply:
+        """/partylang <code>, sent by an organizer in the party's group."""
+        tr = await self._moderation.catalog(staff)
+        if staff.role < Role.ORGANIZER:
+            return render.staff_only(tr, organizers=True)
+        locale = self._locales.match(code.strip())
+        if not self._is_party_chat(staff.chat_id) or locale is None:
+            return render.usage(tr, "partylang")
+        party = await self._store.set_locale(staff.chat_id, locale)
+        if party is None:
+            return render.not_a_party(tr)
+        reader = self._locales.get(party.locale)
+        return render.party_language_set(reader, native_name(party.locale))
+
+    async def listing(self, staff: Staff) -> render.Reply:
+        tr = await self._moderation.catalog(staff)
+        rows = [(p.id, p.place, p.locale, n) for p, n in await self._store.all()]
+        return render.party_list(tr, rows)
+
+    async def ask(self, message: Received) -> None:
+        """/ask in a group: the party's question, or why this group cannot take one."""
+        party = await self._store.of_chat(message.author.chat_id)
+        if party is None:
+            await self._intake.reply(message.author, message.update_id, render.not_a_party)
+            return
+        await self._intake.submit(message, Kind.QUESTION, from_command=True, party=party)
+
+    async def locale_in(self, author: Author) -> str:
+        """The language to answer in: a party's in its group, else the person's."""
+        party = await self._store.of_chat(author.chat_id) if author.chat_id < 0 else None
+        return party.locale if party else await self._intake.locale_for(author)

@@ -1,0 +1,329 @@
+"""Curation across languages: similar submissions, merges, corrected translations and
+written answers. Every change is one transaction with its audit entry and the messages it
+owes (built by the caller, which knows the languages)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+import aiosqlite
+
+from storage.db import Database
+from storage.models import OutboxMessage, Status, Submission, format_timestamp
+from storage.moderation import Actor, audit_in_transaction
+from storage.repository import queue_in_transaction, submission_from_row
+
+# What may be merged, and into what: closed ones (rejected, withdrawn, merged) take no part.
+MERGE_SOURCES = frozenset({Status.PENDING, Status.SHORTLISTED, Status.APPROVED})
+MERGE_TARGETS = MERGE_SOURCES | {Status.ANSWERED}
+# Candidates for "similar": what a moderator could still merge into.
+OPEN_STATUSES = MERGE_TARGETS
+
+
+class MergeOutcome(StrEnum):
+    MERGED = "merged"
+    NOT_FOUND = "not_found"  # `missing` says which id
+    SAME = "same"  # into itself, or into a submission already merged into it
+    KINDS_DIFFER = "kinds_differ"  # a question into an idea, or the reverse
+    SOURCE_CLOSED = "source_closed"
+    TARGET_CLOSED = "target_closed"
+
+
+@dataclass(frozen=True, slots=True)
+class Voices:
+    """Who stands behind a submission once merged: distinct people, distinct languages."""
+
+    people: int
+    languages: int
+
+
+@dataclass(frozen=True, slots=True)
+class MergeResult:
+    outcome: MergeOutcome
+    source: Submission | None = None  # the merged one, after the change
+    target: Submission | None = None  # the one standing for all, after the change
+    moved: tuple[Submission, ...] = ()  # every submission that now points at the target
+    voices: Voices | None = None
+    missing: int | None = None
+
+
+# Builds the messages a merge owes: (merged source, target, submissions moved, voices).
+MergeMessages = Callable[
+    [Submission, Submission, Sequence[Submission], Voices], list[OutboxMessage]
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Listener:
+    """Someone to tell about a question: a private chat, or a viewing party's group."""
+
+    chat_id: int
+    asked: bool  # asked it (or a question merged into it), rather than voted for it
+    locale_choice: str | None
+    language_code: str | None
+    fallback_locale: str  # the submission's locale; a party's language for its group
+
+
+async def audience(db: Database, submission_id: int) -> list[Listener]:
+    """Who hears about a question (on air, answered): the chat each asker asked from (a party's
+    group for a party's question), the askers merged into it, and its voters; each chat once,
+    askers first."""
+    rows = await db.fetchall(
+        "WITH people (chat_id, asked, locale) AS ("
+        "  SELECT chat_id, 1, locale FROM submissions"
+        "  WHERE (id = ? OR merged_into = ?) AND text != ''"
+        "  UNION ALL SELECT voter_id, 0, NULL FROM votes WHERE submission_id = ?)"
+        " SELECT people.chat_id, max(people.asked) AS asked,"
+        " coalesce(g.locale, max(people.locale)) AS locale,"
+        " p.locale AS choice, p.language_code FROM people"
+        " LEFT JOIN participants AS p ON p.user_id = people.chat_id"
+        " LEFT JOIN parties AS g ON g.chat_id = people.chat_id"
+        " GROUP BY people.chat_id ORDER BY asked DESC, people.chat_id",
+        (submission_id, submission_id, submission_id),
+    )
+    return [
+        Listener(
+            r["chat_id"], bool(r["asked"]), r["choice"], r["language_code"], r["locale"] or ""
+        )
+        for r in rows
+    ]
+
+
+class CurationStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # ---- similarity ----------------------------------------------------------------------
+
+    async def working_texts(
+        self, working_language: str, after: int = 0
+    ) -> list[tuple[int, str, str, str]]:
+        """(id, kind, status, working-language text) of every open submission that has one."""
+        rows = await self.db.fetchall(
+            "SELECT id, kind, status, CASE WHEN translation IS NOT NULL THEN translation"
+            " ELSE text END AS working FROM submissions"
+            " WHERE id > ? AND text != '' AND (translation IS NOT NULL OR language = ?)"
+            " AND status IN (SELECT value FROM json_each(?)) ORDER BY id",
+            (after, working_language, json.dumps(sorted(OPEN_STATUSES))),
+        )
+        return [(r["id"], r["kind"], r["status"], r["working"]) for r in rows]
+
+    async def open_ids(self, ids: Sequence[int]) -> set[int]:
+        """Those of `ids` still open to a merge (the index in memory may be behind)."""
+        rows = await self.db.fetchall(
+            "SELECT id FROM submissions WHERE id IN (SELECT value FROM json_each(?))"
+            " AND status IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(ids)), json.dumps(sorted(OPEN_STATUSES))),
+        )
+        return {int(r["id"]) for r in rows}
+
+    async def save_similar(self, submission_id: int, found: Sequence[tuple[int, float]]) -> bool:
+        """Record the look-alikes of a submission (best first); False if it is gone."""
+        shown = " ".join(str(other) for other, _ in found) or None
+        async with self.db.transaction() as conn:
+            updated = list(
+                await conn.execute_fetchall(
+                    "UPDATE submissions SET similar_to = ? WHERE id = ? RETURNING id",
+                    (shown, submission_id),
+                )
+            )
+            if not updated:
+                return False
+            await conn.execute_fetchall(
+                "DELETE FROM similar WHERE submission_id = ?", (submission_id,)
+            )
+            await conn.executemany(
+                "INSERT INTO similar (submission_id, other_id, score) VALUES (?, ?, ?)",
+                [(submission_id, other, score) for other, score in found],
+            )
+        return True
+
+    # ---- merges --------------------------------------------------------------------------
+
+    async def merge(
+        self, source_id: int, target_id: int, actor: Actor, now: datetime, messages: MergeMessages
+    ) -> MergeResult:
+        """Merge `source_id` into `target_id`: one transaction, compare-and-set on the source.
+
+        The voters of the source, and the askers of everything merged so far, become voters of
+        the target: a person counts once (the votes' primary key), and never for their own
+        question. Whatever pointed at the source now points at the target.
+        """
+        stamp = format_timestamp(now)
+        async with self.db.transaction() as conn:
+            found = await _submissions(conn, (source_id, target_id))
+            for wanted in (source_id, target_id):
+                if wanted not in found:
+                    return MergeResult(MergeOutcome.NOT_FOUND, missing=wanted)
+            source, target = found[source_id], found[target_id]
+            refusal = _merge_refusal(source, target)
+            if refusal is not None:
+                return MergeResult(refusal, source, target)
+            merged = list(
+                await conn.execute_fetchall(
+                    "UPDATE submissions SET status = 'merged', merged_into = ?, position = NULL,"
+                    " decided_by = ?, decided_at = ?, reason = NULL, review_claimed_by = NULL,"
+                    " review_claimed_until = NULL"
+                    " WHERE id = ? AND status IN (SELECT value FROM json_each(?)) RETURNING *",
+                    (target_id, actor.name, stamp, source_id, json.dumps(sorted(MERGE_SOURCES))),
+                )
+            )
+            if not merged:  # changed by someone else meanwhile
+                return MergeResult(MergeOutcome.SOURCE_CLOSED, source, target)
+            earlier = await conn.execute_fetchall(
+                "UPDATE submissions SET merged_into = ? WHERE merged_into = ? RETURNING *",
+                (target_id, source_id),
+            )
+            await _pool_votes(conn, source_id, target, stamp)
+            target = (await _submissions(conn, (target_id,)))[target_id]
+            voices = await _voices(conn, target_id)
+            await audit_in_transaction(
+                conn,
+                source_id,
+                actor,
+                "merge",
+                (source.status, Status.MERGED),
+                f"→ #{target_id}",
+                stamp,
+            )
+            await audit_in_transaction(
+                conn, target_id, actor, "merge", None, f"← #{source_id}", stamp
+            )
+            source_after = submission_from_row(merged[0])
+            moved = (source_after, *(submission_from_row(r) for r in earlier))
+            await queue_in_transaction(conn, messages(source_after, target, moved, voices), now)
+        return MergeResult(MergeOutcome.MERGED, source_after, target, moved, voices)
+
+    async def merged_askers(self, target_id: int) -> list[Submission]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM submissions WHERE merged_into = ? ORDER BY id", (target_id,)
+        )
+        return [submission_from_row(r) for r in rows]
+
+    # ---- corrected translations ----------------------------------------------------------
+
+    async def fix_translation(
+        self,
+        submission_id: int,
+        translation: str,
+        actor: Actor,
+        now: datetime,
+        messages: Callable[[Submission], list[OutboxMessage]],
+    ) -> Submission | None:
+        """Replace the translation with a person's; None if there is no text to translate.
+
+        Marked done: a machine translation still in flight is then discarded when it lands
+        (`record_translation` only fills pending ones).
+        """
+        stamp = format_timestamp(now)
+        async with self.db.transaction() as conn:
+            rows = list(
+                await conn.execute_fetchall(
+                    "UPDATE submissions SET translation = ?, translation_engine = 'human',"
+                    " translation_status = 'done', translated_at = ?, translation_error = NULL,"
+                    " translation_reviewed_by = ? WHERE id = ? AND text != '' RETURNING *",
+                    (translation, stamp, actor.name, submission_id),
+                )
+            )
+            if not rows:
+                return None
+            sub = submission_from_row(rows[0])
+            await audit_in_transaction(conn, submission_id, actor, "fixtr", None, None, stamp)
+            await queue_in_transaction(conn, messages(sub), now)
+        return sub
+
+    # ---- written answers -----------------------------------------------------------------
+
+    async def audience(self, submission_id: int) -> list[Listener]:
+        return await audience(self.db, submission_id)
+
+    async def save_answer(
+        self,
+        submission_id: int,
+        text: str,
+        actor: Actor,
+        request_key: str,
+        now: datetime,
+        messages: Callable[[int], list[OutboxMessage]],
+    ) -> int | None:
+        """Store the answer and queue its deliveries (`messages` gets the answer's id); None
+        when this request was already handled (a replayed update)."""
+        stamp = format_timestamp(now)
+        async with self.db.transaction() as conn:
+            rows = list(
+                await conn.execute_fetchall(
+                    "INSERT INTO answers (submission_id, text, answered_by, request_key,"
+                    " recipients, created_at) VALUES (?, ?, ?, ?, 0, ?)"
+                    " ON CONFLICT (request_key) DO NOTHING RETURNING id",
+                    (submission_id, text, actor.name, request_key, stamp),
+                )
+            )
+            if not rows:
+                return None
+            answer_id = int(rows[0][0])
+            owed = messages(answer_id)
+            await conn.execute_fetchall(
+                "UPDATE answers SET recipients = ? WHERE id = ?", (len(owed), answer_id)
+            )
+            await audit_in_transaction(conn, submission_id, actor, "answer", None, None, stamp)
+            await queue_in_transaction(conn, owed, now)
+        return answer_id
+
+
+def _merge_refusal(source: Submission, target: Submission) -> MergeOutcome | None:
+    if source.id == target.id or target.merged_into == source.id:
+        return MergeOutcome.SAME
+    if source.kind is not target.kind:
+        return MergeOutcome.KINDS_DIFFER
+    if source.status not in MERGE_SOURCES:
+        return MergeOutcome.SOURCE_CLOSED
+    if target.status not in MERGE_TARGETS:
+        return MergeOutcome.TARGET_CLOSED
+    return None
+
+
+async def _submissions(conn: aiosqlite.Connection, ids: Sequence[int]) -> dict[int, Submission]:
+    rows = await conn.execute_fetchall(
+        "SELECT * FROM submissions WHERE id IN (SELECT value FROM json_each(?))",
+        (json.dumps(list(ids)),),
+    )
+    return {int(r["id"]): submission_from_row(r) for r in rows}
+
+
+async def _pool_votes(
+    conn: aiosqlite.Connection, source_id: int, target: Submission, stamp: str
+) -> None:
+    """Voters of the source and askers merged so far vote for the target, each person once."""
+    await conn.execute_fetchall(
+        "INSERT OR IGNORE INTO votes (submission_id, voter_id, created_at)"
+        " SELECT ?, voter_id, created_at FROM votes WHERE submission_id = ? AND voter_id != ?",
+        (target.id, source_id, target.participant_id),
+    )
+    await conn.execute_fetchall(
+        "INSERT OR IGNORE INTO votes (submission_id, voter_id, created_at)"
+        " SELECT ?, participant_id, ? FROM submissions WHERE merged_into = ?"
+        " AND participant_id != ? AND text != ''",
+        (target.id, stamp, target.id, target.participant_id),
+    )
+    await conn.execute_fetchall("DELETE FROM votes WHERE submission_id = ?", (source_id,))
+    await conn.execute_fetchall(
+        "UPDATE submissions SET votes = CASE id WHEN ? THEN 0 ELSE"
+        " (SELECT count(*) FROM votes WHERE submission_id = ?) END WHERE id IN (?, ?)",
+        (source_id, target.id, source_id, target.id),
+    )
+
+
+async def _voices(conn: aiosqlite.Connection, target_id: int) -> Voices:
+    rows = list(
+        await conn.execute_fetchall(
+            "SELECT count(DISTINCT participant_id),"
+            " count(DISTINCT CASE WHEN language NOT IN ('und', '') THEN language END)"
+            " FROM submissions WHERE id = ? OR merged_into = ?",
+            (target_id, target_id),
+        )
+    )
+    return Voices(int(rows[0][0]), max(1, int(rows[0][1])))

@@ -1,0 +1,177 @@
+"""The live show: which question is being answered on air, and who is told.
+
+One question is live at a time (the settings row `live_now`). Putting another one on air makes
+the previous one answered, in the same transaction as the notices it owes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+import aiosqlite
+
+from storage.curation import Listener, audience
+from storage.db import Database
+from storage.models import OutboxMessage, Status, Submission, format_timestamp
+from storage.moderation import Actor, audit_in_transaction
+from storage.repository import queue_in_transaction, submission_from_row
+
+LIVE_KEY = "live_now"
+# What can be put on air: the run order's questions, and (the show does not wait) any question
+# still under review, which is approved on the way.
+LIVE_SOURCES = frozenset({Status.PENDING, Status.SHORTLISTED, Status.APPROVED})
+
+
+class LiveOutcome(StrEnum):
+    LIVE = "live"
+    ALREADY = "already"  # it is the one on air
+    NOT_FOUND = "not_found"
+    WRONG_STATUS = "wrong_status"
+    NOT_A_QUESTION = "not_a_question"
+    NOTHING_NEXT = "nothing_next"  # /next with no approved question left
+
+
+@dataclass(frozen=True, slots=True)
+class LiveChange:
+    outcome: LiveOutcome
+    live: Submission | None = None  # on air now
+    previous: Submission | None = None  # answered by this change
+
+
+# The notices a change owes, built inside its transaction: (live, previous or None).
+LiveMessages = Callable[[Submission, Submission | None], list[OutboxMessage]]
+
+
+class LiveStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def live_now(self) -> int | None:
+        row = await self.db.fetchone("SELECT value FROM settings WHERE key = ?", (LIVE_KEY,))
+        return int(row["value"]) if row and row["value"] else None
+
+    async def upcoming(self, limit: int, after_live: int | None) -> list[Submission]:
+        """The next approved questions in the run order, the live one left out."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM submissions WHERE status = 'approved' AND id != coalesce(?, 0)"
+            " ORDER BY position LIMIT ?",
+            (after_live, limit),
+        )
+        return [submission_from_row(r) for r in rows]
+
+    async def go_live(
+        self,
+        submission_id: int | None,
+        actor: Actor,
+        now: datetime,
+        messages: LiveMessages,
+    ) -> LiveChange:
+        """Put `submission_id` on air (None: the next in the run order), the previous one
+        becoming answered. Compare-and-set: two moderators pressing at once cannot both win."""
+        stamp = format_timestamp(now)
+        async with self.db.transaction() as conn:
+            current = await _live_now(conn)
+            if submission_id is None:
+                submission_id = await _next_in_order(conn, current)
+                if submission_id is None:
+                    previous = await _answer_previous(conn, current, None, actor, stamp)
+                    await _set_live(conn, None)
+                    return LiveChange(LiveOutcome.NOTHING_NEXT, None, previous)
+            rows = list(
+                await conn.execute_fetchall(
+                    "SELECT * FROM submissions WHERE id = ?", (submission_id,)
+                )
+            )
+            if not rows:
+                return LiveChange(LiveOutcome.NOT_FOUND)
+            target = submission_from_row(rows[0])
+            if submission_id == current:
+                return LiveChange(LiveOutcome.ALREADY, target)
+            if target.kind.value != "question":
+                return LiveChange(LiveOutcome.NOT_A_QUESTION, target)
+            if target.status not in LIVE_SOURCES:
+                return LiveChange(LiveOutcome.WRONG_STATUS, target)
+            previous = await _answer_previous(conn, current, submission_id, actor, stamp)
+            live = await _approve_for_air(conn, target, actor, stamp)
+            await _set_live(conn, submission_id)
+            await queue_in_transaction(conn, messages(live, previous), now)
+        return LiveChange(LiveOutcome.LIVE, live, previous)
+
+    async def listeners(self, submission_id: int) -> list[Listener]:
+        return await audience(self.db, submission_id)
+
+
+async def _live_now(conn: aiosqlite.Connection) -> int | None:
+    rows = list(
+        await conn.execute_fetchall("SELECT value FROM settings WHERE key = ?", (LIVE_KEY,))
+    )
+    return int(rows[0][0]) if rows and rows[0][0] else None
+
+
+async def _set_live(conn: aiosqlite.Connection, submission_id: int | None) -> None:
+    await conn.execute_fetchall(
+        "INSERT INTO settings (key, value) VALUES (?, ?)"
+        " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (LIVE_KEY, "" if submission_id is None else str(submission_id)),
+    )
+
+
+async def _next_in_order(conn: aiosqlite.Connection, current: int | None) -> int | None:
+    rows = list(
+        await conn.execute_fetchall(
+            "SELECT id FROM submissions WHERE status = 'approved' AND id != coalesce(?, 0)"
+            " ORDER BY position LIMIT 1",
+            (current,),
+        )
+    )
+    return int(rows[0][0]) if rows else None
+
+
+async def _answer_previous(
+    conn: aiosqlite.Connection,
+    current: int | None,
+    replaced_by: int | None,
+    actor: Actor,
+    stamp: str,
+) -> Submission | None:
+    """The question that was on air is answered now (if it still was approved)."""
+    if current is None:
+        return None
+    rows = list(
+        await conn.execute_fetchall(
+            "UPDATE submissions SET status = 'answered', position = NULL, decided_by = ?,"
+            " decided_at = ? WHERE id = ? AND status = 'approved' RETURNING *",
+            (actor.name, stamp, current),
+        )
+    )
+    if not rows:
+        return None
+    reason = f"→ #{replaced_by}" if replaced_by else None
+    await audit_in_transaction(
+        conn, current, actor, "answered", (Status.APPROVED, Status.ANSWERED), reason, stamp
+    )
+    return submission_from_row(rows[0])
+
+
+async def _approve_for_air(
+    conn: aiosqlite.Connection, target: Submission, actor: Actor, stamp: str
+) -> Submission:
+    """On air means approved: it keeps its place in the run order, or gets the last one."""
+    rows = list(
+        await conn.execute_fetchall(
+            "UPDATE submissions SET status = 'approved', review_claimed_by = NULL,"
+            " review_claimed_until = NULL,"
+            " decided_by = CASE WHEN status = 'approved' THEN decided_by ELSE ? END,"
+            " decided_at = CASE WHEN status = 'approved' THEN decided_at ELSE ? END,"
+            " position = coalesce(position,"
+            "   (SELECT coalesce(max(position), 0) + 1 FROM submissions))"
+            " WHERE id = ? RETURNING *",
+            (actor.name, stamp, target.id),
+        )
+    )
+    change = (target.status, Status.APPROVED) if target.status is not Status.APPROVED else None
+    await audit_in_transaction(conn, target.id, actor, "live", change, None, stamp)
+    return submission_from_row(rows[0])
