@@ -396,6 +396,7 @@ def moderator_commands(tr: Gettext, organizer: bool) -> list[tuple[str, str]]:
         ("live", tr.gettext("Put a question on air: its asker and voters are told")),
         ("next", tr.gettext("The next question in the run order goes on air")),
         ("merge", tr.gettext("Merge a submission into a similar one")),
+        ("parties", tr.gettext("The viewing parties")),
         ("fixtr", tr.gettext("Correct a submission's translation")),
     ]
     if organizer:
@@ -405,7 +406,6 @@ def moderator_commands(tr: Gettext, organizer: bool) -> list[tuple[str, str]]:
             ("export", tr.gettext("The submissions as a spreadsheet file")),
             ("broadcast", tr.gettext("An announcement to every participant, in their language")),
             ("answer", tr.gettext("A written answer to a question's askers and voters")),
-            ("parties", tr.gettext("The viewing parties")),
             ("open", tr.gettext("Open submissions")),
             ("close", tr.gettext("Close submissions")),
             ("invite", tr.gettext("A one-time link that makes someone a moderator")),
@@ -790,16 +790,19 @@ def show_submission(
 ) -> Reply:
     """`history`: (time, what happened) lines from the audit log, oldest first. `similar`:
     look-alikes found either way; `merged`: the submissions merged into this one."""
-    lines = [post_body(tr, dataclasses.replace(sub, similar_to=tuple(similar)))]
+    lines = [post_body(tr, dataclasses.replace(sub, similar_to=tuple(similar[:10])))]
     if merged:
-        lines.append(
-            "🔗 "
-            + tr.gettext("merged into it: {refs}").format(refs=", ".join(ref(i) for i in merged))
-        )
+        refs = ", ".join(ref(i) for i in merged[:_LIST_LINES])
+        refs += f" … +{len(merged) - _LIST_LINES}" if len(merged) > _LIST_LINES else ""
+        lines.append("🔗 " + tr.gettext("merged into it: {refs}").format(refs=refs))
     lines.append(
         tr.gettext("Received {time}").format(time=sub.created_at.strftime("%Y-%m-%d %H:%M UTC"))
     )
-    for at, what in history:
+    # The latest entries: a much-discussed submission keeps one message.
+    shown = history[-_LIST_LINES:]
+    if len(history) > len(shown):
+        lines.append(f"… +{len(history) - len(shown)}")
+    for at, what in shown:
         lines.append(f"• {escape(at)} {escape(what)}")
     return Reply("\n".join(lines), _moderation_buttons(tr, sub, card=False))
 
@@ -983,10 +986,8 @@ def statistics(tr: Gettext, stats: Statistics, hours: int = 6) -> Reply:
         topics = {k if k != "-" else tr.gettext("no topic"): v for k, v in stats.by_topic.items()}
         parts.append(line(tr.gettext("By topic"), topics))
     if set(stats.by_party) - {"-"}:
-        places = {
-            k if k != "-" else tr.gettext("not from a viewing party"): v
-            for k, v in stats.by_party.items()
-        }
+        ranked = sorted(stats.by_party.items(), key=lambda kv: (-kv[1], kv[0]))[:_LIST_LINES]
+        places = {k if k != "-" else tr.gettext("not from a viewing party"): v for k, v in ranked}
         parts.append(line(tr.gettext("By viewing party"), places))
     parts += [
         line(tr.gettext("Last hours (UTC)"), hourly),
@@ -1421,7 +1422,9 @@ def _board_detail(sub: Submission) -> str:
 
 def live_refused(tr: Gettext, outcome: str, sub: Submission | None) -> Reply:
     """Why nothing went on air: `outcome` is a storage.live.LiveOutcome value."""
-    if outcome == "already" and sub is not None:
+    if outcome == "moved_on":
+        text = tr.gettext("Another moderator changed what is on air just now; /live shows it.")
+    elif outcome == "already" and sub is not None:
         text = tr.gettext("{ref} is already on air.").format(ref=ref(sub.id))
     elif outcome == "not_a_question" and sub is not None:
         text = tr.gettext("{ref} is an idea: only questions go on air.").format(ref=ref(sub.id))
@@ -1470,6 +1473,9 @@ def no_show_time(tr: Gettext) -> Reply:
     )
 
 
+_NEVER_ROUND_UP = 10**9
+
+
 def countdown(locale: str, left: timedelta) -> str:
     """ "6 days and 3 hours", "2 hours and 5 minutes", "4 minutes": two units at most, in the
     reader's language (CLDR units and list pattern, through Babel)."""
@@ -1484,10 +1490,14 @@ def countdown(locale: str, left: timedelta) -> str:
         units = [(hours, "hour"), (minutes, "minute")]
     else:
         units = [(minutes, "minute")]
-    # threshold=1: never rounded up to the next unit ("6 days", not "1 week").
+    # Babel moves up a unit once the value reaches `threshold` of it ("10 days" would read
+    # "1 week"): a threshold no value reaches keeps the unit we chose.
     shown = [
         format_timedelta(
-            timedelta(**{f"{unit}s": value}), granularity=unit, threshold=1, locale=where
+            timedelta(**{f"{unit}s": value}),
+            granularity=unit,
+            threshold=_NEVER_ROUND_UP,
+            locale=where,
         )
         for value, unit in units
         if value or len(units) == 1
@@ -1528,6 +1538,15 @@ def not_a_party(tr: Gettext) -> Reply:
     )
 
 
+def ask_as_yourself(tr: Gettext) -> Reply:
+    return Reply(
+        tr.gettext(
+            "Please send /ask from your own account, not anonymously or as a channel: each "
+            "question needs a person behind it. Your name is never stored or shown."
+        )
+    )
+
+
 def party_only_in_groups(tr: Gettext) -> Reply:
     return Reply(
         tr.gettext(
@@ -1544,6 +1563,14 @@ def party_list(tr: Gettext, parties: Sequence[tuple[int, str, str, int]]) -> Rep
     lines = [tr.gettext("<b>Viewing parties</b>")]
     lines += [
         f"party:{number} · {escape(place)} · {escape(locale)} · {count}"
-        for number, place, locale, count in parties
+        for number, place, locale, count in parties[:_LIST_LINES]
     ]
-    return Reply("\n".join(lines))
+    return Reply("\n".join(lines) + _more(len(parties) - _LIST_LINES))
+
+
+# Lists inside one message stay well under Telegram's 4,096 characters: the rest is counted.
+_LIST_LINES = 30
+
+
+def _more(hidden: int) -> str:
+    return f"\n… +{hidden}" if hidden > 0 else ""

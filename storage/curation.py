@@ -5,7 +5,8 @@ owes (built by the caller, which knows the languages)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -68,29 +69,37 @@ class Listener:
     fallback_locale: str  # the submission's locale; a party's language for its group
 
 
-async def audience(db: Database, submission_id: int) -> list[Listener]:
-    """Who hears about a question (on air, answered): the chat each asker asked from (a party's
-    group for a party's question), the askers merged into it, and its voters; each chat once,
-    askers first."""
-    rows = await db.fetchall(
-        "WITH people (chat_id, asked, locale) AS ("
-        "  SELECT chat_id, 1, locale FROM submissions"
-        "  WHERE (id = ? OR merged_into = ?) AND text != ''"
-        "  UNION ALL SELECT voter_id, 0, NULL FROM votes WHERE submission_id = ?)"
-        " SELECT people.chat_id, max(people.asked) AS asked,"
-        " coalesce(g.locale, max(people.locale)) AS locale,"
-        " p.locale AS choice, p.language_code FROM people"
-        " LEFT JOIN participants AS p ON p.user_id = people.chat_id"
-        " LEFT JOIN parties AS g ON g.chat_id = people.chat_id"
-        " GROUP BY people.chat_id ORDER BY asked DESC, people.chat_id",
-        (submission_id, submission_id, submission_id),
-    )
+# Who hears about a question (on air, answered): the chat each asker asked from (a party's
+# group for a party's question), the askers merged into it, and its voters; each chat once,
+# askers first; not those Telegram said blocked the bot.
+_AUDIENCE = (
+    "WITH people (chat_id, asked, locale) AS ("
+    "  SELECT chat_id, 1, locale FROM submissions"
+    "  WHERE (id = ? OR merged_into = ?) AND text != ''"
+    "  UNION ALL SELECT voter_id, 0, NULL FROM votes WHERE submission_id = ?)"
+    " SELECT people.chat_id, max(people.asked) AS asked,"
+    " coalesce(g.locale, max(people.locale)) AS locale,"
+    " p.locale AS choice, p.language_code FROM people"
+    " LEFT JOIN participants AS p ON p.user_id = people.chat_id"
+    " LEFT JOIN parties AS g ON g.chat_id = people.chat_id"
+    " WHERE p.blocked_at IS NULL"
+    " GROUP BY people.chat_id ORDER BY asked DESC, people.chat_id"
+)
+
+
+def _listeners(rows: Iterable[sqlite3.Row]) -> list[Listener]:
     return [
         Listener(
             r["chat_id"], bool(r["asked"]), r["choice"], r["language_code"], r["locale"] or ""
         )
         for r in rows
     ]
+
+
+async def audience_in(conn: aiosqlite.Connection, submission_id: int) -> list[Listener]:
+    """The audience, read inside the caller's transaction."""
+    rows = await conn.execute_fetchall(_AUDIENCE, (submission_id,) * 3)
+    return _listeners(rows)
 
 
 class CurationStore:
@@ -239,7 +248,7 @@ class CurationStore:
     # ---- written answers -----------------------------------------------------------------
 
     async def audience(self, submission_id: int) -> list[Listener]:
-        return await audience(self.db, submission_id)
+        return _listeners(await self.db.fetchall(_AUDIENCE, (submission_id,) * 3))
 
     async def save_answer(
         self,
@@ -306,7 +315,7 @@ async def _pool_votes(
     await conn.execute_fetchall(
         "INSERT OR IGNORE INTO votes (submission_id, voter_id, created_at)"
         " SELECT ?, participant_id, ? FROM submissions WHERE merged_into = ?"
-        " AND participant_id != ? AND text != ''",
+        " AND participant_id != ? AND text != '' AND party_id IS NULL",
         (target.id, stamp, target.id, target.participant_id),
     )
     await conn.execute_fetchall("DELETE FROM votes WHERE submission_id = ?", (source_id,))

@@ -13,7 +13,7 @@ from enum import StrEnum
 
 import aiosqlite
 
-from storage.curation import Listener, audience
+from storage.curation import Listener, audience_in
 from storage.db import Database
 from storage.models import OutboxMessage, Status, Submission, format_timestamp
 from storage.moderation import Actor, audit_in_transaction
@@ -27,6 +27,8 @@ LIVE_SOURCES = frozenset({Status.PENDING, Status.SHORTLISTED, Status.APPROVED})
 
 class LiveOutcome(StrEnum):
     LIVE = "live"
+    REPLAYED = "replayed"  # this very command was handled already (an update replayed)
+    MOVED_ON = "moved_on"  # another moderator changed what is on air meanwhile
     ALREADY = "already"  # it is the one on air
     NOT_FOUND = "not_found"
     WRONG_STATUS = "wrong_status"
@@ -39,10 +41,27 @@ class LiveChange:
     outcome: LiveOutcome
     live: Submission | None = None  # on air now
     previous: Submission | None = None  # answered by this change
+    told: int = 0  # chats told it is on air
 
 
-# The notices a change owes, built inside its transaction: (live, previous or None).
-LiveMessages = Callable[[Submission, Submission | None], list[OutboxMessage]]
+@dataclass(frozen=True, slots=True)
+class OnAir:
+    """What a change to the show owes messages about, read inside its transaction."""
+
+    airing: int  # this change's number: a question aired again is announced again
+    live: Submission | None  # None when /next found nothing left
+    previous: Submission | None
+    listeners: list[Listener]
+    upcoming: list[Submission]
+
+
+# The notices and edits a change owes, built inside its transaction.
+LiveMessages = Callable[[OnAir], list[OutboxMessage]]
+BOARD_NEXT = 2  # the moderators' board shows the one on air and the next two
+_UPCOMING = (
+    "SELECT * FROM submissions WHERE status = 'approved' AND id != coalesce(?, 0)"
+    " ORDER BY position LIMIT ?"
+)
 
 
 class LiveStore:
@@ -55,39 +74,38 @@ class LiveStore:
 
     async def upcoming(self, limit: int, after_live: int | None) -> list[Submission]:
         """The next approved questions in the run order, the live one left out."""
-        rows = await self.db.fetchall(
-            "SELECT * FROM submissions WHERE status = 'approved' AND id != coalesce(?, 0)"
-            " ORDER BY position LIMIT ?",
-            (after_live, limit),
-        )
+        rows = await self.db.fetchall(_UPCOMING, (after_live, limit))
         return [submission_from_row(r) for r in rows]
 
     async def go_live(
         self,
         submission_id: int | None,
+        expected: int | None,
+        request_key: str,
         actor: Actor,
         now: datetime,
         messages: LiveMessages,
     ) -> LiveChange:
         """Put `submission_id` on air (None: the next in the run order), the previous one
-        becoming answered. Compare-and-set: two moderators pressing at once cannot both win."""
+        becoming answered, and queue what that owes, in one transaction.
+
+        Compare-and-set on what the moderator saw on air (`expected`): two moderators acting
+        at once cannot both move the show. `request_key` makes a replayed command a no-op.
+        """
         stamp = format_timestamp(now)
         async with self.db.transaction() as conn:
+            if await _handled(conn, request_key):
+                return LiveChange(LiveOutcome.REPLAYED)
             current = await _live_now(conn)
+            if current != expected:
+                return LiveChange(LiveOutcome.MOVED_ON)
             if submission_id is None:
                 submission_id = await _next_in_order(conn, current)
-                if submission_id is None:
-                    previous = await _answer_previous(conn, current, None, actor, stamp)
-                    await _set_live(conn, None)
-                    return LiveChange(LiveOutcome.NOTHING_NEXT, None, previous)
-            rows = list(
-                await conn.execute_fetchall(
-                    "SELECT * FROM submissions WHERE id = ?", (submission_id,)
-                )
-            )
-            if not rows:
+            if submission_id is None:
+                return await self._close_show(conn, current, request_key, actor, now, messages)
+            target = await _submission(conn, submission_id)
+            if target is None:
                 return LiveChange(LiveOutcome.NOT_FOUND)
-            target = submission_from_row(rows[0])
             if submission_id == current:
                 return LiveChange(LiveOutcome.ALREADY, target)
             if target.kind.value != "question":
@@ -97,11 +115,63 @@ class LiveStore:
             previous = await _answer_previous(conn, current, submission_id, actor, stamp)
             live = await _approve_for_air(conn, target, actor, stamp)
             await _set_live(conn, submission_id)
-            await queue_in_transaction(conn, messages(live, previous), now)
-        return LiveChange(LiveOutcome.LIVE, live, previous)
+            airing = await _log(conn, request_key, submission_id, stamp)
+            listeners = await audience_in(conn, submission_id)
+            upcoming = await _upcoming(conn, BOARD_NEXT, submission_id)
+            owed = messages(OnAir(airing, live, previous, listeners, upcoming))
+            await queue_in_transaction(conn, owed, now)
+        return LiveChange(LiveOutcome.LIVE, live, previous, len(listeners))
 
-    async def listeners(self, submission_id: int) -> list[Listener]:
-        return await audience(self.db, submission_id)
+    async def _close_show(
+        self,
+        conn: aiosqlite.Connection,
+        current: int | None,
+        request_key: str,
+        actor: Actor,
+        now: datetime,
+        messages: LiveMessages,
+    ) -> LiveChange:
+        """/next with nothing left: the one on air is answered, nothing is on air."""
+        stamp = format_timestamp(now)
+        previous = await _answer_previous(conn, current, None, actor, stamp)
+        await _set_live(conn, None)
+        airing = await _log(conn, request_key, None, stamp)
+        owed = messages(OnAir(airing, None, previous, [], []))
+        await queue_in_transaction(conn, owed, now)
+        return LiveChange(LiveOutcome.NOTHING_NEXT, None, previous)
+
+
+async def _handled(conn: aiosqlite.Connection, request_key: str) -> bool:
+    rows = await conn.execute_fetchall(
+        "SELECT 1 FROM live_log WHERE request_key = ?", (request_key,)
+    )
+    return bool(list(rows))
+
+
+async def _log(
+    conn: aiosqlite.Connection, request_key: str, submission_id: int | None, stamp: str
+) -> int:
+    rows = list(
+        await conn.execute_fetchall(
+            "INSERT INTO live_log (request_key, submission_id, at) VALUES (?, ?, ?) RETURNING id",
+            (request_key, submission_id, stamp),
+        )
+    )
+    return int(rows[0][0])
+
+
+async def _submission(conn: aiosqlite.Connection, submission_id: int) -> Submission | None:
+    rows = list(
+        await conn.execute_fetchall("SELECT * FROM submissions WHERE id = ?", (submission_id,))
+    )
+    return submission_from_row(rows[0]) if rows else None
+
+
+async def _upcoming(
+    conn: aiosqlite.Connection, limit: int, after_live: int | None
+) -> list[Submission]:
+    rows = await conn.execute_fetchall(_UPCOMING, (after_live, limit))
+    return [submission_from_row(r) for r in rows]
 
 
 async def _live_now(conn: aiosqlite.Connection) -> int | None:

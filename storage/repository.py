@@ -490,6 +490,11 @@ class Repository:
         async with self.db.transaction() as conn:
             await _upsert_participant(conn, user_id, language_code, now)
 
+    async def party_locale(self, party_id: int) -> str | None:
+        """A viewing party's language now (an organizer may have changed it since)."""
+        row = await self.db.fetchone("SELECT locale FROM parties WHERE id = ?", (party_id,))
+        return str(row["locale"]) if row else None
+
     async def mark_unreachable(self, user_id: int, now: datetime) -> None:
         """Telegram refused a message to this participant for good (blocked, deleted)."""
         await self.db.fetchall(
@@ -770,7 +775,10 @@ class Repository:
             " AND o.chat_id NOT IN (SELECT value FROM json_each(?))"
             " AND NOT EXISTS (SELECT 1 FROM outbox AS p WHERE p.chat_id = o.chat_id"
             "   AND p.id < o.id AND p.state IN ('queued', 'sending'))"
-            " ORDER BY o.priority, o.next_attempt_at, o.id LIMIT ?)"
+            # A chat with anything urgent open goes first with its oldest message (its order
+            # is kept): someone who asks during a flood of notices is answered at once.
+            " ORDER BY (SELECT min(q.priority) FROM outbox AS q WHERE q.chat_id = o.chat_id"
+            "   AND q.state IN ('queued', 'sending')), o.next_attempt_at, o.id LIMIT ?)"
             " RETURNING id, chat_id, method, payload, attempts, message_ref",
             (now, json.dumps(list(exclude_chats)), limit),
         )

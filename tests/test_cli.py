@@ -121,8 +121,11 @@ async def test_export_xlsx_json_filters_and_audit(fake: FakeTelegram, tmp_path: 
         code, out, _ = await run_cli("export", "--audit", env=db)
         audit = list(csv.reader(io.StringIO(out)))
 
-    sheet = openpyxl.load_workbook(xlsx, read_only=True).active
-    rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    book = openpyxl.load_workbook(xlsx, read_only=True)
+    try:  # read-only workbooks keep the file open until closed
+        rows = [list(r) for r in book.active.iter_rows(values_only=True)]
+    finally:
+        book.close()
     assert rows[0][:7] == ["id", "kind", "status", "language", "text", "translation",
                            "submitted_at"]  # fmt: skip
     assert rows[1][4] == "=1+1 looks like a formula, and has a  bell"  # a string, not a formula

@@ -176,6 +176,9 @@ async def test_a_viewing_party_asks_and_is_counted(bot: RunningBot) -> None:
     # An unregistered group is told why in the writer's language; nothing is stored.
     refused = await in_group(bot, STRANGERS, 870, "/ask Pourquoi pas ici ?", "fr")
     assert refused.text == render.not_a_party(LOCALES.get("fr")).text
+    # Anonymous admins all look alike to the bot: they are asked to write as themselves.
+    anonymous = await in_group(bot, PARTY, 1087968824, "/ask Une question anonyme ?", "fr")
+    assert anonymous.text == render.ask_as_yourself(LOCALES.get("fr")).text
     # Only organizers register parties, and never the moderators' group.
     not_organizer = await in_group(bot, STRANGERS, MODERATOR, "/party Somewhere")
     assert not_organizer.text == render.staff_only(EN, organizers=True).text

@@ -165,3 +165,70 @@ async def test_locale_choice_is_read_once_per_participant(repo: Repository) -> N
     assert await repo.locale_choice(99) is None
     await repo.db.fetchall("UPDATE participants SET locale = 'fr'")  # not through the repo
     assert await repo.locale_choice(1) == "ar"  # the cache answers; the bot is the one writer
+
+
+async def _approved(repo: Repository, count: int) -> list[int]:
+    ids = []
+    for n in range(count):
+        sub = (await repo.submit(new(100 + n, user=10 + n), None, confirm)).submission
+        await repo.db.fetchall(
+            "UPDATE submissions SET status = 'approved', position = ? WHERE id = ?",
+            (n + 1, sub.id),
+        )
+        ids.append(sub.id)
+    return ids
+
+
+async def test_the_show_moves_once_per_command_and_never_under_another_moderator(
+    repo: Repository,
+) -> None:
+    from storage.live import LiveOutcome, LiveStore
+    from storage.moderation import Actor
+
+    store, moe = LiveStore(repo.db), Actor(1, "Moe")
+    first, second, third = await _approved(repo, 3)
+    owed: list[int] = []
+
+    def notices(show):  # type: ignore[no-untyped-def]
+        owed.append(show.airing)
+        return []
+
+    async def step(key: str, expected: int | None, sid: int | None = None) -> LiveOutcome:
+        change = await store.go_live(sid, expected, key, moe, NOW, notices)
+        return change.outcome
+
+    assert await step("update:1", None) is LiveOutcome.LIVE  # /next: the first
+    assert await store.live_now() == first
+    # The same update replayed after a crash: the show does not move again.
+    assert await step("update:1", first) is LiveOutcome.REPLAYED
+    assert await store.live_now() == first
+    # Two moderators saw the first on air; one moves to the third, the other is refused.
+    assert await step("update:2", first, third) is LiveOutcome.LIVE
+    assert await step("update:3", first, second) is LiveOutcome.MOVED_ON
+    assert await store.live_now() == third
+    statuses = await repo.db.fetchall("SELECT id, status FROM submissions ORDER BY id")
+    assert [(r["id"], r["status"]) for r in statuses] == [
+        (first, "answered"), (second, "approved"), (third, "approved")
+    ]  # fmt: skip
+    assert len(owed) == 2 and owed[0] != owed[1]  # one airing each, numbered apart
+
+
+async def test_a_chat_with_an_urgent_message_goes_ahead_of_bulk_notices(
+    repo: Repository,
+) -> None:
+    bulk = [
+        OutboxMessage(chat, "send_message", {"text": "on air"}, f"live:1:{chat}", priority=1)
+        for chat in range(1, 101)
+    ]
+    await repo.queue_messages(bulk, NOW)
+    # Chat 90 asks meanwhile: its confirmation is behind its own notice (a chat's order holds),
+    # but that chat goes first; chat 200 has nothing queued before it.
+    urgent = [
+        OutboxMessage(90, "send_message", {"text": "#7"}, "confirm:7"),
+        OutboxMessage(200, "send_message", {"text": "#8"}, "confirm:8"),
+    ]
+    await repo.queue_messages(urgent, NOW)
+    claimed = await repo.claim_due_messages(NOW.timestamp() + 1, 5)
+    chats = [item.chat_id for item in claimed]
+    assert 90 in chats and 200 in chats
+    assert next(i for i in claimed if i.chat_id == 90).params == {"text": "on air"}

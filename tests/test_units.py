@@ -184,3 +184,15 @@ def test_csv_header_and_rows() -> None:
     ]
     assert list(COLUMNS[:7]) == lines[0].split(",")[:7]
     assert lines[1].startswith('1,question,pending,,"\'=HYPERLINK(""x"")",,2026-11-26T12:00:00Z')
+
+
+def test_a_countdown_keeps_its_units_in_every_language() -> None:
+    from datetime import timedelta
+
+    from bot import render
+
+    # Babel alone would say "1 week and 3 hours" and "1 year".
+    assert render.countdown("en", timedelta(days=10, hours=3)) == "10 days and 3 hours"
+    assert render.countdown("fr", timedelta(days=400)) == "400\xa0jours"
+    assert render.countdown("en", timedelta(hours=2, minutes=5)) == "2 hours and 5 minutes"
+    assert render.countdown("ar", timedelta(minutes=4)) == "4 دقائق"

@@ -23,6 +23,8 @@ from bot.services.intake import Author, Received
 
 _log = logging.getLogger(__name__)
 PRIVATE = filters.ChatType.PRIVATE
+# Telegram's user for anonymous group admins: it stands for anyone, so it cannot ask or act.
+ANONYMOUS_ADMIN_ID = 1087968824
 # New messages only: edits have their own handler (an edit must never act as a new message).
 PRIVATE_NEW = PRIVATE & filters.UpdateType.MESSAGE
 

@@ -30,13 +30,12 @@ from bot.handlers.arguments import (
     reason_after_id,
     split_command,
 )
+from bot.handlers.common import ANONYMOUS_ADMIN_ID
 from bot.services.export import export_to_file
 from bot.services.moderation import ModerationService, Staff
 from storage.moderation import QueueFilter
 
 _log = logging.getLogger(__name__)
-# Telegram's user for anonymous group admins: acting anonymously hides who acted.
-ANONYMOUS_ADMIN_ID = 1087968824
 
 Handler = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
 Command = Callable[[Update, BotContext, Staff, Message], Awaitable[None]]
@@ -155,13 +154,15 @@ async def live(update: Update, ctx: BotContext, staff: Staff, message: Message) 
     if len(ids) != 1:
         await _usage(update, ctx, staff, "live")
         return
-    await _answer(update, ctx, staff, await ctx.services.live.go_live(staff, ids[0]))
+    reply = await ctx.services.live.go_live(staff, update.update_id, ids[0])
+    await _answer(update, ctx, staff, reply)
 
 
 @for_role(Role.MODERATOR)
 async def next_question(update: Update, ctx: BotContext, staff: Staff, message: Message) -> None:
     """/next: the next approved question in the run order goes on air."""
-    await _answer(update, ctx, staff, await ctx.services.live.go_live(staff, None))
+    reply = await ctx.services.live.go_live(staff, update.update_id, None)
+    await _answer(update, ctx, staff, reply)
 
 
 @for_role(Role.MODERATOR)

@@ -11,7 +11,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 from bot import callbacks, render
 from bot.context import BotContext
 from bot.handlers.arguments import parse_ids, split_command
-from bot.handlers.common import PRIVATE, PRIVATE_NEW, author_of, received
+from bot.handlers.common import ANONYMOUS_ADMIN_ID, PRIVATE, PRIVATE_NEW, author_of, received
 from bot.services.intake import Author, Received
 from storage.models import Kind
 
@@ -50,6 +50,10 @@ async def ask_in_group(update: Update, ctx: BotContext) -> None:
     group chatter has no handler: it is never read."""
     message, author = update.effective_message, chat_author(update)
     if message is None or author is None:
+        return
+    if author.user_id == ANONYMOUS_ADMIN_ID or message.sender_chat is not None:
+        # Every anonymous sender is the same account to us: one quota, one "asker".
+        await ctx.services.intake.reply(author, update.update_id, render.ask_as_yourself)
         return
     incoming = Received(update.update_id, author, message.message_id, command_argument(message))
     await ctx.services.parties.ask(incoming)

@@ -126,7 +126,7 @@ class CurationService:
             for sub in moved:
                 if not sub.text:  # erased at the participant's request: no one to tell
                     continue
-                reader = self._locales.get(locales.get(sub.participant_id) or sub.locale)
+                reader = self._locales.get(locales.get(sub.id) or sub.locale)
                 notice = render.merge_notice(reader, sub, target.id, *_counts(voices))
                 owed.append(notice.send(sub.chat_id, f"merged:{sub.id}:{target.id}"))
             return owed
@@ -148,8 +148,9 @@ class CurationService:
         )
 
     async def _askers_locales(self, source_id: int) -> dict[int, str]:
-        """The chosen locale of everyone a merge of `source_id` will tell, looked up before
-        the merge's transaction (which builds the notices)."""
+        """The language of each submission a merge of `source_id` will move, by submission id:
+        the asker's choice, or the party's now. Looked up before the merge's transaction
+        (which builds the notices)."""
         askers = [*await self._store.merged_askers(source_id)]
         try:
             askers.append(await self._repo.submission(source_id))
@@ -158,10 +159,11 @@ class CurationService:
         found: dict[int, str] = {}
         for sub in askers:
             if sub.party_id is not None:  # told in the party's group, in its language
-                continue
-            choice = await self._repo.locale_choice(sub.participant_id)
+                choice = await self._repo.party_locale(sub.party_id)
+            else:
+                choice = await self._repo.locale_choice(sub.participant_id)
             if choice:
-                found[sub.participant_id] = choice
+                found[sub.id] = choice
         return found
 
     # ---- corrected translations ----------------------------------------------------------
@@ -202,9 +204,9 @@ class CurationService:
                 sub = await self._repo.submission(sub.merged_into)
         except NotFound:
             return render.Reply(render.no_such_submission(tr, submission_id))
-        if sub.status is Status.WITHDRAWN or not sub.text:
-            return render.answer_refused(tr, sub)
         recipients = await self._store.audience(sub.id)
+        if sub.status is Status.WITHDRAWN or not recipients:
+            return render.answer_refused(tr, sub)
         readers = {r.chat_id: reader_locale(self._locales, r) for r in recipients}
         texts = await self._answer_texts(text.strip(), set(readers.values()))
 

@@ -15,17 +15,17 @@ from dataclasses import replace
 from bot import render
 from bot.config import Settings
 from bot.domain import Role
-from bot.i18n import Locales
+from bot.i18n import Gettext, Locales
 from bot.services.curation import reader_locale
 from bot.services.intake import Clock, utc_now
 from bot.services.moderation import ModerationService, Staff
 from bot.services.outbox import Replies
+from storage.curation import Listener
 from storage.errors import NotFound
-from storage.live import LiveOutcome, LiveStore
-from storage.models import OutboxMessage, Submission
+from storage.live import BOARD_NEXT, LiveChange, LiveOutcome, LiveStore, OnAir
+from storage.models import OutboxMessage
 from storage.repository import Repository
 
-BOARD_NEXT = 2  # the moderators' group sees the one on air and the next two
 NOTICE_PRIORITY = 1
 
 
@@ -53,51 +53,68 @@ class LiveService:
         event = self._settings.event
         return event.stream_url if event else None
 
-    async def go_live(self, staff: Staff, submission_id: int | None) -> render.Reply:
+    async def go_live(
+        self, staff: Staff, update_id: int, submission_id: int | None
+    ) -> render.Reply:
         """/live <id>, or /next (None): on air, the previous one answered, everyone told."""
         tr = await self._moderation.catalog(staff)
         if staff.role < Role.MODERATOR:
             return render.staff_only(tr)
-        current = await self._store.live_now()
-        if submission_id is None:
-            following = await self._store.upcoming(1, current)
-            submission_id = following[0].id if following else None
-        listeners = await self._store.listeners(submission_id) if submission_id else []
-        upcoming = await self._store.upcoming(BOARD_NEXT, submission_id)
+        seen = await self._store.live_now()  # what this moderator acts on: compare-and-set
         group = self._moderation.group_catalog()
 
-        def messages(live: Submission, previous: Submission | None) -> list[OutboxMessage]:
-            owed = self._moderation.post_edits(group, live)
-            if previous is not None:
-                owed += self._moderation.post_edits(group, previous)
-            for person in listeners:
-                reader = self._locales.get(reader_locale(self._locales, person))
-                notice = render.now_answering(reader, live.id, person.asked, self._stream_url)
-                message = notice.send(person.chat_id, f"live:{live.id}:{person.chat_id}")
-                owed.append(replace(message, priority=NOTICE_PRIORITY))
+        def messages(show: OnAir) -> list[OutboxMessage]:
+            owed: list[OutboxMessage] = []
+            for sub in (show.live, show.previous):
+                if sub is not None:
+                    owed += self._moderation.post_edits(group, sub)
+            if show.live is not None:
+                owed += self._notices(show.live.id, show.airing, show.listeners)
             if self._settings.moderator_chat is not None:
-                board = render.live_board(group, live, upcoming)
-                owed.append(board.send(self._settings.moderator_chat, None))
+                board = render.live_board(group, show.live, show.upcoming)
+                owed.append(board.send(self._settings.moderator_chat, f"board:{show.airing}"))
             return owed
 
-        change = await self._store.go_live(submission_id, staff.actor, self._clock(), messages)
-        if change.outcome is LiveOutcome.NOT_FOUND:
-            return render.Reply(render.no_such_submission(tr, submission_id or 0))
-        if change.outcome is LiveOutcome.NOTHING_NEXT:
-            if change.previous is not None:
-                await self._replies.queue_all(self._moderation.post_edits(group, change.previous))
-            return render.live_refused(tr, change.outcome.value, None)
-        if change.outcome is not LiveOutcome.LIVE:
-            return render.live_refused(tr, change.outcome.value, change.live)
+        change = await self._store.go_live(
+            submission_id, seen, f"update:{update_id}", staff.actor, self._clock(), messages
+        )
         self._replies.wake()
-        told = render.live_told(tr, len(listeners))
-        if staff.chat_id == self._settings.moderator_chat:
-            return told  # the group gets the board itself
-        board = render.live_board(tr, change.live, upcoming)
-        return render.Reply(f"{board.text}\n\n{told.text}")
+        return await self._outcome(tr, staff, change, submission_id)
+
+    def _notices(
+        self, submission_id: int, airing: int, listeners: list[Listener]
+    ) -> list[OutboxMessage]:
+        """ "Now answering", each in their language; keyed by the airing, so a replay sends
+        nothing twice and a question aired again is announced again."""
+        owed = []
+        for person in listeners:
+            reader = self._locales.get(reader_locale(self._locales, person))
+            notice = render.now_answering(reader, submission_id, person.asked, self._stream_url)
+            message = notice.send(person.chat_id, f"live:{airing}:{person.chat_id}")
+            owed.append(replace(message, priority=NOTICE_PRIORITY))
+        return owed
+
+    async def _outcome(
+        self, tr: Gettext, staff: Staff, change: LiveChange, submission_id: int | None
+    ) -> render.Reply:
+        match change.outcome:
+            case LiveOutcome.LIVE:
+                told = render.live_told(tr, change.told)
+                if staff.chat_id == self._settings.moderator_chat:
+                    return told  # the group gets the board itself
+                board = await self.board(staff)
+                return render.Reply(f"{board.text}\n\n{told.text}")
+            case LiveOutcome.NOT_FOUND:
+                return render.Reply(render.no_such_submission(tr, submission_id or 0))
+            case LiveOutcome.REPLAYED:
+                return await self.board(staff)
+            case _:
+                return render.live_refused(tr, change.outcome.value, change.live)
 
     async def board(self, staff: Staff) -> render.Reply:
         tr = await self._moderation.catalog(staff)
+        if staff.role < Role.MODERATOR:
+            return render.staff_only(tr)
         current = await self._store.live_now()
         live = None
         if current is not None:

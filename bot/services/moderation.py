@@ -143,8 +143,9 @@ class ModerationService:
         group = self.group_catalog()
         before = await self._repo.submission(submission_id)
         choice = await self._repo.locale_choice(before.participant_id)
-        # A viewing party's question is answered in its group, in the party's language.
-        tr = self._locales.get(before.locale if before.party_id else (choice or before.locale))
+        if before.party_id is not None:  # told in the party's group, in the party's language
+            choice = await self._repo.party_locale(before.party_id)
+        tr = self._locales.get(choice or before.locale)
 
         def build(sub: Submission) -> list[OutboxMessage]:
             messages = self.post_edits(group, sub)

@@ -77,6 +77,8 @@ class PartyService:
 
     async def listing(self, staff: Staff) -> render.Reply:
         tr = await self._moderation.catalog(staff)
+        if staff.role < Role.MODERATOR:
+            return render.staff_only(tr)
         rows = [(p.id, p.place, p.locale, n) for p, n in await self._store.all()]
         return render.party_list(tr, rows)
 
