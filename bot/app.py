@@ -63,7 +63,7 @@ def configured_engine(settings: Settings) -> Engine | None:
 
 
 def build_translation_worker(
-    settings: Settings, repo: Repository, on_translated: Callable[[int], Awaitable[None]]
+    settings: Settings, repo: Repository, on_translated: Callable[[list[int]], Awaitable[None]]
 ) -> TranslationWorker:
     return TranslationWorker(
         repo,
@@ -110,8 +110,8 @@ def build_application(
     moderation = ModerationService(repo, store, locales, settings, sender.wake, clock)
     curation: list[CurationService] = []  # made below: it needs the translator, and back
 
-    async def working_text_ready(submission_id: int) -> None:
-        await curation[0].on_translated(submission_id)
+    async def working_text_ready(ids: list[int]) -> None:
+        await curation[0].on_translated(ids)
 
     translator = build_translation_worker(settings, repo, working_text_ready)
     curation.append(

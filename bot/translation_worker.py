@@ -134,7 +134,7 @@ class TranslationWorker:
         call_timeout: float = 20.0,
         threads: int = TRANSLATION_THREADS,
         wall_clock: Callable[[], float] = time.time,
-        on_translated: Callable[[int], Awaitable[None]] | None = None,
+        on_translated: Callable[[list[int]], Awaitable[None]] | None = None,
     ) -> None:
         self._repo = repo
         self._detector = detector
@@ -209,11 +209,14 @@ class TranslationWorker:
             [(job, outcomes[job.submission_id]) for job in jobs],
             datetime.now(UTC),
         )
-        if self._on_translated is not None:
+        ready = [
+            job.submission_id
+            for job in jobs
+            if job.language == self._target and outcomes[job.submission_id] is not None
+        ]
+        if ready and self._on_translated is not None:
             # Written in the working language: its text is ready as it is (similar ones).
-            for job in jobs:
-                if job.language == self._target and outcomes[job.submission_id] is not None:
-                    await self._on_translated(job.submission_id)
+            await self._on_translated(ready)
         return [job for job in jobs if outcomes[job.submission_id] is None]
 
     def _detect_all(self, jobs: list[TranslationJob]) -> list[Detection]:
@@ -335,4 +338,4 @@ class TranslationWorker:
             job.submission_id, job.text, status, datetime.now(UTC), translation, engine
         )
         if recorded and translation is not None and self._on_translated is not None:
-            await self._on_translated(job.submission_id)  # e.g. show it on the moderators' post
+            await self._on_translated([job.submission_id])  # e.g. show it on the post

@@ -130,26 +130,29 @@ class CurationStore:
         )
         return {int(r["id"]) for r in rows}
 
-    async def save_similar(self, submission_id: int, found: Sequence[tuple[int, float]]) -> bool:
-        """Record the look-alikes of a submission (best first); False if it is gone."""
-        shown = " ".join(str(other) for other, _ in found) or None
-        async with self.db.transaction() as conn:
-            updated = list(
-                await conn.execute_fetchall(
-                    "UPDATE submissions SET similar_to = ? WHERE id = ? RETURNING id",
-                    (shown, submission_id),
-                )
-            )
-            if not updated:
-                return False
+    async def submissions(self, ids: Sequence[int]) -> list[Submission]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM submissions WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
+            (json.dumps(list(ids)),),
+        )
+        return [submission_from_row(r) for r in rows]
+
+    async def save_similar_many(self, found: dict[int, list[tuple[int, float]]]) -> None:
+        """Record the look-alikes of several submissions (best first), in one transaction."""
+        shown = [
+            (" ".join(str(other) for other, _ in matches) or None, sid)
+            for sid, matches in found.items()
+        ]
+        pairs = [(sid, other, score) for sid, matches in found.items() for other, score in matches]
+        async with self.db.transaction() as conn:  # three statements, however many there are
+            await conn.executemany("UPDATE submissions SET similar_to = ? WHERE id = ?", shown)
             await conn.execute_fetchall(
-                "DELETE FROM similar WHERE submission_id = ?", (submission_id,)
+                "DELETE FROM similar WHERE submission_id IN (SELECT value FROM json_each(?))",
+                (json.dumps(list(found)),),
             )
             await conn.executemany(
-                "INSERT INTO similar (submission_id, other_id, score) VALUES (?, ?, ?)",
-                [(submission_id, other, score) for other, score in found],
+                "INSERT INTO similar (submission_id, other_id, score) VALUES (?, ?, ?)", pairs
             )
-        return True
 
     # ---- merges --------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ thousands in a few milliseconds (benchmarks/similarity.py).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -74,40 +75,54 @@ class CurationService:
                 self._index = index
             return self._index
 
-    async def working_text_ready(self, submission_id: int) -> None:
-        """A submission's working-language text is known (translated, corrected, or written in
-        it): find its look-alikes and show them on its post."""
-        try:
-            sub = await self._repo.submission(submission_id)
-        except NotFound:
-            return
-        text = _working_text(sub, self._settings.language)
-        index = await self._loaded_index()
-        same_kind = index.setdefault(sub.kind.value, {})
-        same_kind.pop(sub.id, None)
-        if text is None or sub.status not in _OPEN:
-            return
-        normalised = similarity.normalise(text)
-        found = similarity.most_similar(normalised, same_kind, limit=SHOWN_SIMILAR * 3)
-        still_open = await self._store.open_ids([other for other, _ in found]) if found else set()
-        for other, _ in found:
-            if other not in still_open:
-                same_kind.pop(other, None)  # merged, rejected or withdrawn since
-        shown = [(other, score) for other, score in found if other in still_open]
-        same_kind[sub.id] = normalised
-        had = bool(sub.similar_to)
-        if shown or had:  # most have none: no write for them
-            await self._store.save_similar(sub.id, shown[:SHOWN_SIMILAR])
-        if shown or had or sub.translation:
-            await self._moderation.refresh_post(sub.id)
+    async def working_texts_ready(self, ids: Sequence[int]) -> None:
+        """These submissions' working-language texts are known (translated, corrected, or
+        written in it): find their look-alikes and show them on their posts.
 
-    async def on_translated(self, submission_id: int) -> None:
-        """The translation worker's hook: look-alikes first, then the post shows both."""
+        A batch at a time (the translation worker settles a burst together): a few queries
+        for all of them, not several each.
+        """
+        subs = await self._store.submissions(ids)
+        index = await self._loaded_index()
+        found: dict[int, list[tuple[int, float]]] = {}
+        for sub in subs:  # in id order: each is compared with those before it too
+            same_kind = index.setdefault(sub.kind.value, {})
+            same_kind.pop(sub.id, None)
+            text = _working_text(sub, self._settings.language)
+            if text is None or sub.status not in _OPEN:
+                continue
+            normalised = similarity.normalise(text)
+            found[sub.id] = similarity.most_similar(normalised, same_kind, SHOWN_SIMILAR * 3)
+            same_kind[sub.id] = normalised
+        others = {other for matches in found.values() for other, _ in matches}
+        still_open = await self._store.open_ids(sorted(others)) if others else set()
+        for kind in index.values():  # merged, rejected or withdrawn since they were indexed
+            for other in others - still_open:
+                kind.pop(other, None)
+        shown = {
+            sid: [(o, score) for o, score in matches if o in still_open][:SHOWN_SIMILAR]
+            for sid, matches in found.items()
+        }
+        changed = {
+            sub.id: shown.get(sub.id, []) for sub in subs if shown.get(sub.id) or sub.similar_to
+        }
+        if changed:  # most have no look-alike: no write for them
+            await self._store.save_similar_many(changed)
+        posts = [
+            dataclasses.replace(sub, similar_to=tuple(o for o, _ in changed.get(sub.id, [])))
+            if sub.id in changed else sub
+            for sub in subs
+            if sub.id in changed or sub.translation
+        ]  # fmt: skip
+        await self._moderation.refresh_posts(posts)
+
+    async def on_translated(self, ids: Sequence[int]) -> None:
+        """The translation worker's hook: look-alikes first, then the posts show both."""
         try:
-            await self.working_text_ready(submission_id)
-        except Exception:  # similarity is a help: a failure must not lose the post edit
-            _log.exception("similar submissions of #%d not found", submission_id)
-            await self._moderation.refresh_post(submission_id)
+            await self.working_texts_ready(ids)
+        except Exception:  # similarity is a help: a failure must not lose the post edits
+            _log.exception("similar submissions of %s not found", list(ids))
+            await self._moderation.refresh_posts(await self._store.submissions(ids))
 
     # ---- merges --------------------------------------------------------------------------
 
@@ -185,7 +200,7 @@ class CurationService:
         if fixed is None:
             return render.translation_not_fixed(tr, submission_id)
         self._replies.wake()
-        await self.on_translated(submission_id)  # look-alikes, on the corrected text
+        await self.on_translated([submission_id])  # look-alikes, on the corrected text
         return render.translation_fixed(tr, submission_id)
 
     # ---- written answers -----------------------------------------------------------------

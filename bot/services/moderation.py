@@ -175,13 +175,17 @@ class ModerationService:
             )
         ]
 
-    async def refresh_post(self, submission_id: int) -> None:
-        """The translation landed: show it on the post (only the latest edit is kept queued)."""
-        sub = await self._repo.submission(submission_id)
-        edits = self.post_edits(self.group_catalog(), sub)
+    async def refresh_posts(self, subs: Sequence[Submission]) -> None:
+        """Show these submissions as they are now on their posts, in one write."""
+        group = self.group_catalog()
+        edits = [edit for sub in subs for edit in self.post_edits(group, sub)]
         if edits:
             await self._store.queue(edits, self._clock())
             self._replies.wake()
+
+    async def refresh_post(self, submission_id: int) -> None:
+        """Show the submission as it is now on its post (only the latest edit stays queued)."""
+        await self.refresh_posts([await self._repo.submission(submission_id)])
 
     async def press(self, staff: Staff, press: callbacks.Moderate) -> str:
         """A button on a post or card; returns the toast (plain text)."""
