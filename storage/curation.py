@@ -210,12 +210,6 @@ class CurationStore:
             await queue_in_transaction(conn, messages(source_after, target, moved, voices), now)
         return MergeResult(MergeOutcome.MERGED, source_after, target, moved, voices)
 
-    async def merged_askers(self, target_id: int) -> list[Submission]:
-        rows = await self.db.fetchall(
-            "SELECT * FROM submissions WHERE merged_into = ? ORDER BY id", (target_id,)
-        )
-        return [submission_from_row(r) for r in rows]
-
     # ---- corrected translations ----------------------------------------------------------
 
     async def fix_translation(

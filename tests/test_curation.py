@@ -196,6 +196,14 @@ async def test_merge_pools_votes_once_and_tells_each_asker_in_their_language(
     assert f"#{es}, #{en}" in (shown.text or "")
     page = await command(bot, 820, "/browse", "en")
     assert f"#{tr}</b> · 👍 4" in (page.text or "") and f"#{es}" not in (page.text or "")
+    # The merged askers hear what becomes of the question they joined, in their language.
+    await command(bot, MODERATOR, f"/approve {tr}")
+    for asker, language in ((TR_ASKER, "tr"), (ES_ASKER, "es"), (EN_ASKER, "en")):
+        selected = render.status_notice(LOCALES.get(language), submission(bot, tr))
+        assert selected is not None
+        await bot.fake.wait_for(
+            lambda a=asker, n=selected: any(m.text == n.text for m in bot.fake.messages_to(a))
+        )
     # The export says where each went.
     rows = list(csv.DictReader(io.StringIO(await export_csv(bot))))
     assert {r["id"]: r["merged_into"] for r in rows}[str(es)] == str(tr)

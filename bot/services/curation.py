@@ -141,7 +141,7 @@ class CurationService:
             for sub in moved:
                 if not sub.text:  # erased at the participant's request: no one to tell
                     continue
-                reader = self._locales.get(locales.get(sub.id) or sub.locale)
+                reader = self._locales.get(locales.get(sub.id, sub.locale))
                 notice = render.merge_notice(reader, sub, target.id, *_counts(voices))
                 owed.append(notice.send(sub.chat_id, f"merged:{sub.id}:{target.id}"))
             return owed
@@ -163,23 +163,14 @@ class CurationService:
         )
 
     async def _askers_locales(self, source_id: int) -> dict[int, str]:
-        """The language of each submission a merge of `source_id` will move, by submission id:
-        the asker's choice, or the party's now. Looked up before the merge's transaction
-        (which builds the notices)."""
-        askers = [*await self._store.merged_askers(source_id)]
+        """The language of each submission a merge of `source_id` will move, by submission id.
+        Looked up before the merge's transaction (which builds the notices)."""
         try:
-            askers.append(await self._repo.submission(source_id))
+            source = await self._repo.submission(source_id)
         except NotFound:
             return {}
-        found: dict[int, str] = {}
-        for sub in askers:
-            if sub.party_id is not None:  # told in the party's group, in its language
-                choice = await self._repo.party_locale(sub.party_id)
-            else:
-                choice = await self._repo.locale_choice(sub.participant_id)
-            if choice:
-                found[sub.id] = choice
-        return found
+        askers = [source, *await self._moderation.merged_askers(source_id)]
+        return {sub.id: await self._moderation.asker_locale(sub) for sub in askers}
 
     # ---- corrected translations ----------------------------------------------------------
 

@@ -139,25 +139,40 @@ class ModerationService:
     async def _messages_for_change(
         self, submission_id: int
     ) -> Callable[[Submission], list[OutboxMessage]]:
-        """What a change owes: built inside its transaction, so the language is looked up first."""
+        """What a change owes: built inside its transaction, so the languages are looked up
+        first. The asker is told, and so is everyone whose question was merged into it: they
+        were told it joined this one, and hear what becomes of it."""
         group = self.group_catalog()
         before = await self._repo.submission(submission_id)
-        choice = await self._repo.locale_choice(before.participant_id)
-        if before.party_id is not None:  # told in the party's group, in the party's language
-            choice = await self._repo.party_locale(before.party_id)
-        tr = self._locales.get(choice or before.locale)
+        askers = [before, *await self._store.merged_askers(submission_id)]
+        readers: dict[int, Gettext] = {}  # chat -> catalog, each chat once
+        for asker in askers:
+            if asker.text and asker.chat_id not in readers:
+                readers[asker.chat_id] = self._locales.get(await self.asker_locale(asker))
 
         def build(sub: Submission) -> list[OutboxMessage]:
             messages = self.post_edits(group, sub)
-            notice = render.status_notice(tr, sub)
             wanted = sub.status is not Status.REJECTED or self._settings.rejection_notices
-            if notice is not None and wanted:
-                # No dedup key: the compare-and-set lets each change happen once, and the
-                # same status may rightly be reached again after a /reopen.
-                messages.append(notice.send(sub.chat_id, None))
+            for chat, tr in readers.items():
+                notice = render.status_notice(tr, sub)
+                if notice is not None and wanted:
+                    # No dedup key: the compare-and-set lets each change happen once, and the
+                    # same status may rightly be reached again after a /reopen.
+                    messages.append(notice.send(chat, None))
             return messages
 
         return build
+
+    async def merged_askers(self, submission_id: int) -> list[Submission]:
+        return await self._store.merged_askers(submission_id)
+
+    async def asker_locale(self, sub: Submission) -> str:
+        """The asker's chosen language; for a viewing party's question, the party's now."""
+        if sub.party_id is not None:
+            choice = await self._repo.party_locale(sub.party_id)
+        else:
+            choice = await self._repo.locale_choice(sub.participant_id)
+        return choice or sub.locale
 
     def post_edits(self, group: Gettext, sub: Submission) -> list[OutboxMessage]:
         """The edit of the submission's post in the moderators' group, if it has one."""
