@@ -536,6 +536,7 @@ def internal_error(tr: Gettext) -> Reply:
 # ---- moderators ---------------------------------------------------------------------------
 
 _POST_TEXT_CHARS = 1500  # original and translation each: a post stays far under 4,096
+_MESSAGE_BUDGET = 4000  # Telegram's 4,096 characters, with room for HTML entities' slack
 
 
 def _decision_line(tr: Gettext, sub: Submission) -> str:
@@ -553,7 +554,7 @@ def _decision_line(tr: Gettext, sub: Submission) -> str:
     target = ref(sub.merged_into) if sub.merged_into else "?"
     line = lines[sub.status].format(name=who, target=target)
     if sub.status is Status.REJECTED and sub.reason:
-        line += ": " + escape(sub.reason)
+        line += ": " + escape(_clip_to(sub.reason, 300))
     return line
 
 
@@ -798,12 +799,18 @@ def show_submission(
     lines.append(
         tr.gettext("Received {time}").format(time=sub.created_at.strftime("%Y-%m-%d %H:%M UTC"))
     )
-    # The latest entries: a much-discussed submission keeps one message.
-    shown = history[-_LIST_LINES:]
-    if len(history) > len(shown):
-        lines.append(f"… +{len(history) - len(shown)}")
-    for at, what in shown:
-        lines.append(f"• {escape(at)} {escape(what)}")
+    # The latest entries that fit: a much-discussed submission keeps one message.
+    budget = _MESSAGE_BUDGET - sum(len(line) + 1 for line in lines)
+    entries = [f"• {escape(at)} {escape(_clip_to(what, 200))}" for at, what in history]
+    shown: list[str] = []
+    for entry in reversed(entries):
+        if len(entry) + 1 > budget - 20:  # room left for the "… +N" line
+            break
+        shown.insert(0, entry)
+        budget -= len(entry) + 1
+    if len(shown) < len(entries):
+        lines.append(f"… +{len(entries) - len(shown)}")
+    lines += shown
     return Reply("\n".join(lines), _moderation_buttons(tr, sub, card=False))
 
 

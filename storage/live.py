@@ -8,14 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 import aiosqlite
 
 from storage.curation import Listener, audience_in
 from storage.db import Database
-from storage.models import OutboxMessage, Status, Submission, format_timestamp
+from storage.models import (
+    OutboxMessage,
+    Status,
+    Submission,
+    format_timestamp,
+    parse_timestamp,
+)
 from storage.moderation import Actor, audit_in_transaction
 from storage.repository import queue_in_transaction, submission_from_row
 
@@ -58,6 +64,7 @@ class OnAir:
 # The notices and edits a change owes, built inside its transaction.
 LiveMessages = Callable[[OnAir], list[OutboxMessage]]
 BOARD_NEXT = 2  # the moderators' board shows the one on air and the next two
+CROSSED_S = 10  # a /next this soon after another moderator's change crossed it
 _UPCOMING = (
     "SELECT * FROM submissions WHERE status = 'approved' AND id != coalesce(?, 0)"
     " ORDER BY position LIMIT ?"
@@ -89,53 +96,73 @@ class LiveStore:
         """Put `submission_id` on air (None: the next in the run order), the previous one
         becoming answered, and queue what that owes, in one transaction.
 
-        Compare-and-set on what the moderator saw on air (`expected`): two moderators acting
-        at once cannot both move the show. `request_key` makes a replayed command a no-op.
+        Refused when what is on air is not what the moderator acted on (`expected`), and a
+        /next within a few seconds of another moderator's change: two moderators pressing
+        /next for the same question must not skip the following one. `request_key` makes a
+        replayed command a no-op, whatever came of it the first time.
         """
         stamp = format_timestamp(now)
         async with self.db.transaction() as conn:
             if await _handled(conn, request_key):
                 return LiveChange(LiveOutcome.REPLAYED)
-            current = await _live_now(conn)
-            if current != expected:
-                return LiveChange(LiveOutcome.MOVED_ON)
-            if submission_id is None:
-                submission_id = await _next_in_order(conn, current)
-            if submission_id is None:
-                return await self._close_show(conn, current, request_key, actor, now, messages)
-            target = await _submission(conn, submission_id)
-            if target is None:
-                return LiveChange(LiveOutcome.NOT_FOUND)
-            if submission_id == current:
-                return LiveChange(LiveOutcome.ALREADY, target)
-            if target.kind.value != "question":
-                return LiveChange(LiveOutcome.NOT_A_QUESTION, target)
-            if target.status not in LIVE_SOURCES:
-                return LiveChange(LiveOutcome.WRONG_STATUS, target)
-            previous = await _answer_previous(conn, current, submission_id, actor, stamp)
-            live = await _approve_for_air(conn, target, actor, stamp)
-            await _set_live(conn, submission_id)
-            airing = await _log(conn, request_key, submission_id, stamp)
-            listeners = await audience_in(conn, submission_id)
-            upcoming = await _upcoming(conn, BOARD_NEXT, submission_id)
-            owed = messages(OnAir(airing, live, previous, listeners, upcoming))
-            await queue_in_transaction(conn, owed, now)
+            last = await _last_change(conn)
+            airing = await _log(conn, request_key, actor, stamp)
+            if submission_id is None and last is not None:
+                last_actor, last_at = last
+                if last_actor != actor.user_id and now - last_at < timedelta(seconds=CROSSED_S):
+                    return await _logged(conn, airing, LiveChange(LiveOutcome.MOVED_ON))
+            change = await self._change(conn, submission_id, expected, airing, actor, now,
+                                        messages)  # fmt: skip
+            return await _logged(conn, airing, change)
+
+    async def _change(
+        self,
+        conn: aiosqlite.Connection,
+        submission_id: int | None,
+        expected: int | None,
+        airing: int,
+        actor: Actor,
+        now: datetime,
+        messages: LiveMessages,
+    ) -> LiveChange:
+        stamp = format_timestamp(now)
+        current = await _live_now(conn)
+        if current != expected:
+            return LiveChange(LiveOutcome.MOVED_ON)
+        if submission_id is None:
+            submission_id = await _next_in_order(conn, current)
+        if submission_id is None:
+            return await self._close_show(conn, current, airing, actor, now, messages)
+        target = await _submission(conn, submission_id)
+        if target is None:
+            return LiveChange(LiveOutcome.NOT_FOUND)
+        if submission_id == current:
+            return LiveChange(LiveOutcome.ALREADY, target)
+        if target.kind.value != "question":
+            return LiveChange(LiveOutcome.NOT_A_QUESTION, target)
+        if target.status not in LIVE_SOURCES:
+            return LiveChange(LiveOutcome.WRONG_STATUS, target)
+        previous = await _answer_previous(conn, current, submission_id, actor, stamp)
+        live = await _approve_for_air(conn, target, actor, stamp)
+        await _set_live(conn, submission_id)
+        listeners = await audience_in(conn, submission_id)
+        upcoming = await _upcoming(conn, BOARD_NEXT, submission_id)
+        owed = messages(OnAir(airing, live, previous, listeners, upcoming))
+        await queue_in_transaction(conn, owed, now)
         return LiveChange(LiveOutcome.LIVE, live, previous, len(listeners))
 
     async def _close_show(
         self,
         conn: aiosqlite.Connection,
         current: int | None,
-        request_key: str,
+        airing: int,
         actor: Actor,
         now: datetime,
         messages: LiveMessages,
     ) -> LiveChange:
         """/next with nothing left: the one on air is answered, nothing is on air."""
-        stamp = format_timestamp(now)
-        previous = await _answer_previous(conn, current, None, actor, stamp)
+        previous = await _answer_previous(conn, current, None, actor, format_timestamp(now))
         await _set_live(conn, None)
-        airing = await _log(conn, request_key, None, stamp)
         owed = messages(OnAir(airing, None, previous, [], []))
         await queue_in_transaction(conn, owed, now)
         return LiveChange(LiveOutcome.NOTHING_NEXT, None, previous)
@@ -148,16 +175,35 @@ async def _handled(conn: aiosqlite.Connection, request_key: str) -> bool:
     return bool(list(rows))
 
 
-async def _log(
-    conn: aiosqlite.Connection, request_key: str, submission_id: int | None, stamp: str
-) -> int:
+async def _log(conn: aiosqlite.Connection, request_key: str, actor: Actor, stamp: str) -> int:
     rows = list(
         await conn.execute_fetchall(
-            "INSERT INTO live_log (request_key, submission_id, at) VALUES (?, ?, ?) RETURNING id",
-            (request_key, submission_id, stamp),
+            "INSERT INTO live_log (request_key, actor_id, at) VALUES (?, ?, ?) RETURNING id",
+            (request_key, actor.user_id, stamp),
         )
     )
     return int(rows[0][0])
+
+
+async def _logged(conn: aiosqlite.Connection, airing: int, change: LiveChange) -> LiveChange:
+    """Record what came of the command, on its log row."""
+    live = change.live.id if change.live and change.outcome is LiveOutcome.LIVE else None
+    await conn.execute_fetchall(
+        "UPDATE live_log SET outcome = ?, submission_id = ? WHERE id = ?",
+        (change.outcome.value, live, airing),
+    )
+    return change
+
+
+async def _last_change(conn: aiosqlite.Connection) -> tuple[int, datetime] | None:
+    """Who last changed what is on air, and when."""
+    rows = list(
+        await conn.execute_fetchall(
+            "SELECT actor_id, at FROM live_log WHERE outcome IN ('live', 'nothing_next')"
+            " ORDER BY id DESC LIMIT 1"
+        )
+    )
+    return (int(rows[0][0]), parse_timestamp(rows[0][1])) if rows else None
 
 
 async def _submission(conn: aiosqlite.Connection, submission_id: int) -> Submission | None:

@@ -185,7 +185,7 @@ async def test_the_show_moves_once_per_command_and_never_under_another_moderator
     from storage.live import LiveOutcome, LiveStore
     from storage.moderation import Actor
 
-    store, moe = LiveStore(repo.db), Actor(1, "Moe")
+    store, moe, ana = LiveStore(repo.db), Actor(1, "Moe"), Actor(2, "Ana")
     first, second, third = await _approved(repo, 3)
     owed: list[int] = []
 
@@ -193,8 +193,11 @@ async def test_the_show_moves_once_per_command_and_never_under_another_moderator
         owed.append(show.airing)
         return []
 
-    async def step(key: str, expected: int | None, sid: int | None = None) -> LiveOutcome:
-        change = await store.go_live(sid, expected, key, moe, NOW, notices)
+    async def step(
+        key: str, expected: int | None, sid: int | None = None, who: Actor = moe, at: int = 0
+    ) -> LiveOutcome:
+        when = NOW + timedelta(seconds=at)
+        change = await store.go_live(sid, expected, key, who, when, notices)
         return change.outcome
 
     assert await step("update:1", None) is LiveOutcome.LIVE  # /next: the first
@@ -202,15 +205,23 @@ async def test_the_show_moves_once_per_command_and_never_under_another_moderator
     # The same update replayed after a crash: the show does not move again.
     assert await step("update:1", first) is LiveOutcome.REPLAYED
     assert await store.live_now() == first
-    # Two moderators saw the first on air; one moves to the third, the other is refused.
-    assert await step("update:2", first, third) is LiveOutcome.LIVE
-    assert await step("update:3", first, second) is LiveOutcome.MOVED_ON
+    # Ana's /next a few seconds after Moe's crossed it: refused, not a skipped question.
+    assert await step("update:2", first, who=ana, at=3) is LiveOutcome.MOVED_ON
+    # ... and that refusal, replayed, still changes nothing.
+    assert await step("update:2", first, who=ana, at=30) is LiveOutcome.REPLAYED
+    assert await store.live_now() == first
+    # Moe puts the third on air; a command made when the first was on air is refused.
+    assert await step("update:3", first, third, at=20) is LiveOutcome.LIVE
+    assert await step("update:4", first, second, who=ana, at=40) is LiveOutcome.MOVED_ON
     assert await store.live_now() == third
+    # Later, Ana's /next goes through: the second, the last one left.
+    assert await step("update:5", third, who=ana, at=60) is LiveOutcome.LIVE
+    assert await store.live_now() == second
     statuses = await repo.db.fetchall("SELECT id, status FROM submissions ORDER BY id")
     assert [(r["id"], r["status"]) for r in statuses] == [
-        (first, "answered"), (second, "approved"), (third, "approved")
+        (first, "answered"), (second, "approved"), (third, "answered")
     ]  # fmt: skip
-    assert len(owed) == 2 and owed[0] != owed[1]  # one airing each, numbered apart
+    assert len(owed) == 3 and len(set(owed)) == 3  # one airing each, numbered apart
 
 
 async def test_a_chat_with_an_urgent_message_goes_ahead_of_bulk_notices(

@@ -196,3 +196,20 @@ def test_a_countdown_keeps_its_units_in_every_language() -> None:
     assert render.countdown("fr", timedelta(days=400)) == "400\xa0jours"
     assert render.countdown("en", timedelta(hours=2, minutes=5)) == "2 hours and 5 minutes"
     assert render.countdown("ar", timedelta(minutes=4)) == "4 دقائق"
+
+
+def test_show_stays_one_message_however_long_the_history() -> None:
+    import dataclasses
+    from gettext import NullTranslations
+
+    sub = dataclasses.replace(
+        _submission("q" * 1600, status=Status.REJECTED),
+        translation="t" * 1600,
+        reason="r" * 900,
+        decided_by="Moe",
+    )
+    history = [(f"2026-12-10 12:{n:02d}:00", "reject · Moe: " + "x" * 500) for n in range(40)]
+    reply = render.show_submission(NullTranslations(), sub, history, list(range(30)), [])
+    assert len(reply.text) < 4096
+    assert "… +" in reply.text  # the older entries are counted, not shown
+    assert reply.text.rstrip().endswith("x…")  # the newest entry is kept, clipped

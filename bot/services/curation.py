@@ -9,7 +9,6 @@ thousands in a few milliseconds (benchmarks/similarity.py).
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -86,8 +85,9 @@ class CurationService:
         index = await self._loaded_index()
         found: dict[int, list[tuple[int, float]]] = {}
         for sub in subs:  # in id order: each is compared with those before it too
+            for kind in index.values():  # its kind may have been switched since
+                kind.pop(sub.id, None)
             same_kind = index.setdefault(sub.kind.value, {})
-            same_kind.pop(sub.id, None)
             text = _working_text(sub, self._settings.language)
             if text is None or sub.status not in _OPEN:
                 continue
@@ -108,13 +108,10 @@ class CurationService:
         }
         if changed:  # most have no look-alike: no write for them
             await self._store.save_similar_many(changed)
-        posts = [
-            dataclasses.replace(sub, similar_to=tuple(o for o, _ in changed.get(sub.id, [])))
-            if sub.id in changed else sub
-            for sub in subs
-            if sub.id in changed or sub.translation
-        ]  # fmt: skip
-        await self._moderation.refresh_posts(posts)
+        # Read again: a moderator may have acted meanwhile, and the post must show that.
+        redraw = [sub.id for sub in subs if sub.id in changed or sub.translation]
+        if redraw:
+            await self._moderation.refresh_posts(await self._store.submissions(redraw))
 
     async def on_translated(self, ids: Sequence[int]) -> None:
         """The translation worker's hook: look-alikes first, then the posts show both."""

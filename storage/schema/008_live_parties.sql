@@ -20,12 +20,3 @@ CREATE INDEX submissions_by_party ON submissions (party_id, status) WHERE party_
 -- to many people at once ("now answering") are 1, so a question sent during the live show is
 -- still confirmed at once.
 ALTER TABLE outbox ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
-
--- Each change to what is on air (/live, /next): the command that made it (a replayed update
--- changes nothing twice), and a number that keeps a question aired again announced again.
-CREATE TABLE live_log (
-    id             INTEGER PRIMARY KEY AUTOINCREMENT,
-    request_key    TEXT NOT NULL UNIQUE,
-    submission_id  INTEGER,
-    at             TEXT NOT NULL
-);
