@@ -76,7 +76,7 @@ def group_post(bot: RunningBot, sid: int) -> str:
 
 
 async def post_shows(bot: RunningBot, sid: int, fragment: str) -> str:
-    await bot.fake.wait_for(lambda: fragment in group_post(bot, sid), timeout=10)
+    await bot.fake.wait_for(lambda: fragment in group_post(bot, sid), timeout=30)
     return group_post(bot, sid)
 
 

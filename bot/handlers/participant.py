@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from telegram import Message, MessageEntity, Update
@@ -130,6 +131,10 @@ async def choose_language(update: Update, ctx: BotContext) -> None:
 async def button_pressed(update: Update, ctx: BotContext) -> None:
     query = update.callback_query
     author = author_of(update)
+    if query is not None and author is None:  # a group's old button: just stop its spinner
+        with contextlib.suppress(TelegramError):
+            await query.answer()
+        return
     if query is None or author is None or query.message is None:
         return
     message_id = query.message.message_id

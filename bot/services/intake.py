@@ -176,7 +176,11 @@ class IntakeService:
         return self._event.topic_choices(locale, self._working_language)
 
     def _confirmation(self, tr: Gettext, locale: str, sub: Submission) -> render.Reply:
-        return render.confirmation(tr, sub, self.topics_for(locale))
+        confirmation = render.confirmation(tr, sub, self.topics_for(locale))
+        if sub.party_id is not None:
+            # In a party's group anyone could press; a party's /ask is a question, as it is.
+            return render.Reply(confirmation.text)
+        return confirmation
 
     def _refusal(
         self, tr: Gettext, text: str, kind: Kind, from_command: bool
