@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sqlite3
 import statistics
 import sys
@@ -24,6 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.botprocess import start_bot  # noqa: E402
 from tests.fakes.libretranslate import FakeLibreTranslate  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegram  # noqa: E402
 
@@ -47,28 +47,12 @@ async def one_round(mode: str, participants: int) -> tuple[float, float | None]:
         libre.mode = "hang" if mode == "hang" else "ok"
         with tempfile.TemporaryDirectory() as tmp:
             db = Path(tmp) / "townhall.db"
-            env = {
-                k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "TOWNHALL_"))
-            }
-            env.update(
-                TELEGRAM_BOT_TOKEN="1:BENCH",
-                TELEGRAM_API_URL=fake.api_url,
-                PYTHONPATH=str(ROOT),
-                TOWNHALL_DB=str(db),
-                TOWNHALL_LOG_LEVEL="WARNING",
+            proc = await start_bot(
+                fake,
+                Path(tmp),
                 TOWNHALL_RATE_LIMIT="1000",
                 TOWNHALL_TRANSLATOR="libre" if mode == "hang" else "none",
                 TOWNHALL_TRANSLATOR_URL=libre.url,
-            )
-            proc = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bot",
-                "run",
-                env=env,
-                cwd=tmp,
-                stdout=asyncio.subprocess.DEVNULL,
-                stderr=asyncio.subprocess.DEVNULL,
             )
             try:
                 await fake.wait_for(lambda: fake.active_polls > 0, timeout=30)

@@ -25,7 +25,7 @@ from bot.i18n import Locales
 from bot.services.intake import Clock, utc_now
 from bot.services.moderation import ModerationService, Staff
 from bot.services.outbox import Replies
-from bot.translation_worker import ENGINE_ERRORS, TranslationWorker
+from bot.translation_worker import TranslationWorker
 from storage.broadcasts import Broadcast, BroadcastStore, Progress
 from storage.models import OutboxMessage
 
@@ -245,26 +245,14 @@ class BroadcastWorker:
     async def _translate_all(self, broadcast: Broadcast, locales: list[str]) -> None:
         """Machine translations, at once; whatever is not done by the deadline (the engine
         down or slow) goes out in the original: an announcement must not wait for long."""
-        jobs = {loc: asyncio.create_task(self._translate(broadcast, loc)) for loc in locales}
-        await asyncio.wait(jobs.values(), timeout=TRANSLATION_DEADLINE_S)
-        for locale, job in jobs.items():
-            ok = job.done() and not job.cancelled() and job.exception() is None
-            result = job.result() if ok else None
-            job.cancel()
-            if result is not None:
-                await self._store.save_text(broadcast.id, locale, result, "machine")
+        made = await self._translator.translate_many(
+            broadcast.text, broadcast.source_locale, locales, TRANSLATION_DEADLINE_S
+        )
+        for locale in locales:
+            if locale in made:
+                await self._store.save_text(broadcast.id, locale, made[locale], "machine")
             else:
                 await self._store.save_text(broadcast.id, locale, broadcast.text, "original")
-
-    async def _translate(self, broadcast: Broadcast, locale: str) -> str | None:
-        try:
-            found = await self._translator.translate_text(
-                broadcast.text, broadcast.source_locale, locale
-            )
-        except ENGINE_ERRORS as error:
-            _log.warning("broadcast %d: no %s translation (%s)", broadcast.id, locale, error)
-            return None
-        return found[0] if found else None
 
     async def _show_progress(self, broadcast: Broadcast, finished: bool) -> None:
         """Edit the preview into the progress, at most every few seconds, and at the end."""

@@ -1265,12 +1265,13 @@ def merge_refused(
     tr: Gettext, outcome: str, source: Submission | None, target: Submission | None
 ) -> Reply:
     """Why a merge was not done: `outcome` is a storage.curation.MergeOutcome value."""
-    if outcome == "same" and source is not None and target is not None:
-        text = tr.gettext("{source} is already part of {target}.").format(
-            source=ref(target.id), target=ref(source.id)
+    if outcome == "same" and source is not None and target is not None and source.id == target.id:
+        text = tr.gettext("A submission cannot be merged into itself.")
+    elif outcome == "same" and source is not None and target is not None:
+        # The other way round already happened: the target was merged into the source.
+        text = tr.gettext("{merged} is already part of {into}.").format(
+            merged=ref(target.id), into=ref(source.id)
         )
-        if source.id == target.id:
-            text = tr.gettext("A submission cannot be merged into itself.")
     elif outcome == "kinds_differ":
         text = tr.gettext("Only a question into a question, or an idea into an idea.")
     elif outcome == "source_closed" and source is not None:

@@ -18,7 +18,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -306,6 +306,34 @@ class TranslationWorker:
             engine.name, source, target, text, translation, datetime.now(UTC)
         )
         return translation, engine.name
+
+    async def translate_many(
+        self, text: str, source: str, targets: Iterable[str], deadline: float
+    ) -> dict[str, str]:
+        """One text into several languages at once (each cached, one request per language).
+        Whatever fails, or is not done within `deadline` seconds, is left out: announcements
+        and answers go out in the original there rather than wait."""
+        jobs = {
+            target: asyncio.create_task(self._translate_or_none(text, source, target))
+            for target in set(targets)
+        }
+        if jobs:
+            await asyncio.wait(jobs.values(), timeout=deadline)
+        made: dict[str, str] = {}
+        for target, job in jobs.items():
+            finished = job.done() and not job.cancelled() and job.exception() is None
+            if finished and (translation := job.result()) is not None:
+                made[target] = translation
+            job.cancel()
+        return made
+
+    async def _translate_or_none(self, text: str, source: str, target: str) -> str | None:
+        try:
+            found = await self.translate_text(text, source, target)
+        except ENGINE_ERRORS as error:
+            _log.warning("no %s translation: %s", target, error)
+            return None
+        return found[0] if found else None
 
     async def _call(self, fn: Callable[[str, str, str], T], *args: str) -> T:
         """Run a blocking engine call with a hard timeout; its slot frees when its thread does.

@@ -108,18 +108,15 @@ class CurationStore:
 
     # ---- similarity ----------------------------------------------------------------------
 
-    async def working_texts(
-        self, working_language: str, after: int = 0
-    ) -> list[tuple[int, str, str, str]]:
-        """(id, kind, status, working-language text) of every open submission that has one."""
+    async def working_texts(self, working_language: str) -> list[tuple[int, str, str]]:
+        """(id, kind, working-language text) of every open submission that has one."""
         rows = await self.db.fetchall(
-            "SELECT id, kind, status, CASE WHEN translation IS NOT NULL THEN translation"
-            " ELSE text END AS working FROM submissions"
-            " WHERE id > ? AND text != '' AND (translation IS NOT NULL OR language = ?)"
+            "SELECT id, kind, coalesce(translation, text) AS working FROM submissions"
+            " WHERE text != '' AND (translation IS NOT NULL OR language = ?)"
             " AND status IN (SELECT value FROM json_each(?)) ORDER BY id",
-            (after, working_language, json.dumps(sorted(OPEN_STATUSES))),
+            (working_language, json.dumps(sorted(OPEN_STATUSES))),
         )
-        return [(r["id"], r["kind"], r["status"], r["working"]) for r in rows]
+        return [(r["id"], r["kind"], r["working"]) for r in rows]
 
     async def open_ids(self, ids: Sequence[int]) -> set[int]:
         """Those of `ids` still open to a merge (the index in memory may be behind)."""

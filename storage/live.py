@@ -45,8 +45,7 @@ class LiveOutcome(StrEnum):
 @dataclass(frozen=True, slots=True)
 class LiveChange:
     outcome: LiveOutcome
-    live: Submission | None = None  # on air now
-    previous: Submission | None = None  # answered by this change
+    live: Submission | None = None  # on air now (or, refused, the one asked for)
     told: int = 0  # chats told it is on air
 
 
@@ -149,7 +148,7 @@ class LiveStore:
         upcoming = await _upcoming(conn, BOARD_NEXT, submission_id)
         owed = messages(OnAir(airing, live, previous, listeners, upcoming))
         await queue_in_transaction(conn, owed, now)
-        return LiveChange(LiveOutcome.LIVE, live, previous, len(listeners))
+        return LiveChange(LiveOutcome.LIVE, live, len(listeners))
 
     async def _close_show(
         self,
@@ -165,7 +164,7 @@ class LiveStore:
         await _set_live(conn, None)
         owed = messages(OnAir(airing, None, previous, [], []))
         await queue_in_transaction(conn, owed, now)
-        return LiveChange(LiveOutcome.NOTHING_NEXT, None, previous)
+        return LiveChange(LiveOutcome.NOTHING_NEXT)
 
 
 async def _handled(conn: aiosqlite.Connection, request_key: str) -> bool:

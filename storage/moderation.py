@@ -178,20 +178,8 @@ class ModerationStore:
             if not rows:
                 return StatusChange(None, Status(before[0]["status"]), before[0]["decided_by"])
             updated = submission_from_row(rows[0])
-            await conn.execute_fetchall(
-                "INSERT INTO audit_log (submission_id, actor_id, actor_name, action,"
-                " from_status, to_status, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    submission_id,
-                    actor.user_id,
-                    actor.name,
-                    action,
-                    before[0]["status"],
-                    target.value,
-                    reason,
-                    stamp,
-                ),
-            )
+            change = (Status(before[0]["status"]), target)
+            await audit_in_transaction(conn, submission_id, actor, action, change, reason, stamp)
             await queue_in_transaction(conn, messages(updated), now)
         return StatusChange(updated)
 
@@ -281,10 +269,8 @@ class ModerationStore:
                 "UPDATE submissions SET position = ? WHERE id = ?",
                 [(index + 1, sid) for index, sid in enumerate(ids)],
             )
-            await conn.execute_fetchall(
-                "INSERT INTO audit_log (submission_id, actor_id, actor_name, action, reason, at)"
-                " VALUES (?, ?, ?, 'move', ?, ?)",
-                (submission_id, actor.user_id, actor.name, str(position), format_timestamp(now)),
+            await audit_in_transaction(
+                conn, submission_id, actor, "move", None, str(position), format_timestamp(now)
             )
         return True
 

@@ -20,8 +20,8 @@ from bot.i18n import Locales
 from bot.services.intake import Clock, utc_now
 from bot.services.moderation import ModerationService, Staff
 from bot.services.outbox import Replies
-from bot.translation_worker import ENGINE_ERRORS, TranslationWorker
-from storage.curation import CurationStore, Listener, MergeOutcome, Voices
+from bot.translation_worker import TranslationWorker
+from storage.curation import OPEN_STATUSES, CurationStore, Listener, MergeOutcome, Voices
 from storage.errors import NotFound
 from storage.models import OutboxMessage, Status, Submission
 from storage.repository import Repository
@@ -67,9 +67,7 @@ class CurationService:
         async with self._index_lock:
             if self._index is None:
                 index: dict[str, dict[int, str]] = {}
-                for sid, kind, _status, text in await self._store.working_texts(
-                    self._settings.language
-                ):
+                for sid, kind, text in await self._store.working_texts(self._settings.language):
                     index.setdefault(kind, {})[sid] = similarity.normalise(text)
                 self._index = index
             return self._index
@@ -89,7 +87,7 @@ class CurationService:
                 kind.pop(sub.id, None)
             same_kind = index.setdefault(sub.kind.value, {})
             text = _working_text(sub, self._settings.language)
-            if text is None or sub.status not in _OPEN:
+            if text is None or sub.status not in OPEN_STATUSES:
                 continue
             normalised = similarity.normalise(text)
             found[sub.id] = similarity.most_similar(normalised, same_kind, SHOWN_SIMILAR * 3)
@@ -243,33 +241,12 @@ class CurationService:
         is not done by the deadline goes out as written."""
         working = self._settings.language
         languages = {locale: locale.split("_")[0] for locale in locales}
-        wanted = sorted({lang for lang in languages.values() if lang != working})
-        jobs = {lang: asyncio.create_task(self._translate(text, lang)) for lang in wanted}
-        if jobs:
-            await asyncio.wait(jobs.values(), timeout=ANSWER_TRANSLATION_S)
-        made: dict[str, str | None] = {}
-        for lang, job in jobs.items():
-            done = job.done() and not job.cancelled() and job.exception() is None
-            made[lang] = job.result() if done else None
-            job.cancel()
-        result = {}
-        for locale, lang in languages.items():
-            translated = made.get(lang)
-            result[locale] = (
-                AnswerText(translated, True) if translated else AnswerText(text, False)
-            )
-        return result
-
-    async def _translate(self, text: str, language: str) -> str | None:
-        try:
-            found = await self._translator.translate_text(text, self._settings.language, language)
-        except ENGINE_ERRORS as error:
-            _log.warning("answer not translated into %s: %s", language, error)
-            return None
-        return found[0] if found else None
-
-
-_OPEN = frozenset({Status.PENDING, Status.SHORTLISTED, Status.APPROVED, Status.ANSWERED})
+        wanted = {lang for lang in languages.values() if lang != working}
+        made = await self._translator.translate_many(text, working, wanted, ANSWER_TRANSLATION_S)
+        return {
+            locale: AnswerText(made[lang], True) if lang in made else AnswerText(text, False)
+            for locale, lang in languages.items()
+        }
 
 
 def _working_text(sub: Submission, working_language: str) -> str | None:

@@ -23,10 +23,6 @@ class Replies:
         """Something was queued elsewhere: have the sender look now."""
         self._notify()
 
-    async def queue_all(self, messages: list[OutboxMessage]) -> None:
-        if messages and await self._repo.queue_messages(messages, self._clock()):
-            self._notify()
-
     async def queue(self, message: OutboxMessage) -> None:
         # A replayed update finds its reply already queued (same dedup key): nothing new.
         if await self._repo.queue_messages([message], self._clock()):

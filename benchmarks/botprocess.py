@@ -1,0 +1,30 @@
+"""The bot as a process against a fake Bot API, as benchmarks run it (and as production does)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from tests.fakes.telegram_api import FakeTelegram
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+async def start_bot(fake: FakeTelegram, workdir: Path, **env: str) -> asyncio.subprocess.Process:
+    """`townhall-bot run` with a database in `workdir`, quiet logs, and `env` on top (the
+    caller's own TELEGRAM_*/TOWNHALL_* variables are left out, so a run is reproducible)."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "TOWNHALL_"))}
+    clean.update(
+        TELEGRAM_BOT_TOKEN="1:BENCH",
+        TELEGRAM_API_URL=fake.api_url,
+        PYTHONPATH=str(ROOT),
+        TOWNHALL_DB=str(workdir / "townhall.db"),
+        TOWNHALL_LOG_LEVEL="WARNING",
+    )
+    clean.update(env)
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", env=clean, cwd=workdir,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
