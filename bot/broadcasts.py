@@ -95,11 +95,13 @@ class BroadcastService:
         key = f"reply:{update_id}"
         draft = parse_draft(body, self._locales)
         if not draft.text or staff.chat_id != staff.user_id:
-            await self._replies.queue(render.usage(tr, "broadcast").send(staff.chat_id, key))
+            await self._replies.queue(
+                render.common.usage(tr, "broadcast").send(staff.chat_id, key)
+            )
             return
         longest = max(len(t) for t in (draft.text, *draft.own_texts.values()))
         if longest > MAX_BROADCAST_CHARS:
-            answer = render.broadcast_too_long(tr, MAX_BROADCAST_CHARS)
+            answer = render.broadcast.broadcast_too_long(tr, MAX_BROADCAST_CHARS)
             await self._replies.queue(answer.send(staff.chat_id, key))
             return
         broadcast = await self._store.create(
@@ -112,7 +114,7 @@ class BroadcastService:
             self._clock(),
         )
         recipients = await self._store.count_recipients()
-        preview = render.broadcast_preview(tr, broadcast, recipients)
+        preview = render.broadcast.broadcast_preview(tr, broadcast, recipients)
         await self._replies.queue(preview.send(staff.chat_id, key))
 
     async def decide(self, staff: Staff, broadcast_id: int, send: bool, message_id: int) -> str:
@@ -120,21 +122,21 @@ class BroadcastService:
         tr = await self._moderation.catalog(staff)
         broadcast = await self._store.get(broadcast_id)
         if staff.role < Role.ORGANIZER or broadcast is None:
-            return render.plain(render.staff_only(tr, organizers=True).text)
+            return render.base.plain(render.common.staff_only(tr, organizers=True).text)
         now = self._clock()
         if not send:
             if not await self._store.cancel(broadcast_id, now):
-                return render.broadcast_already(tr)
-            cancelled = render.broadcast_cancelled(tr)
+                return render.broadcast.broadcast_already(tr)
+            cancelled = render.broadcast.broadcast_cancelled(tr)
             await self._replies.queue(
                 cancelled.edit(staff.chat_id, message_id, f"bcdecide:{broadcast_id}")
             )
-            return render.plain(cancelled.text)
+            return render.base.plain(cancelled.text)
         confirmed = await self._store.confirm(broadcast_id, message_id, now)
         if confirmed is None:
-            return render.broadcast_already(tr)
+            return render.broadcast.broadcast_already(tr)
         self._wake_worker()
-        return render.broadcast_started(tr, confirmed.recipients or 0)
+        return render.broadcast.broadcast_started(tr, confirmed.recipients or 0)
 
 
 class BroadcastWorker:
@@ -220,7 +222,7 @@ class BroadcastWorker:
     ) -> OutboxMessage:
         locale = self._locale_of(choice, language_code)
         text, origin = texts.get(locale) or (broadcast.text, "original")
-        reply = render.broadcast_message(
+        reply = render.broadcast.broadcast_message(
             self._locales.get(locale), text, origin == "machine", self._title(locale)
         )
         return reply.send(user_id, f"bc:{broadcast.id}:{user_id}")
@@ -268,7 +270,7 @@ class BroadcastWorker:
         self._shown[broadcast.id] = (now, progress)
         staff = self._moderation.staff(broadcast.created_by, broadcast.chat_id, "", None)
         tr = await self._moderation.catalog(staff)
-        reply = render.broadcast_progress(tr, broadcast, progress, finished)
+        reply = render.broadcast.broadcast_progress(tr, broadcast, progress, finished)
         edit = reply.edit(broadcast.chat_id, broadcast.message_id, None)
         await self._replies.queue(
             OutboxMessage(

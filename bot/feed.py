@@ -96,7 +96,8 @@ class FeedWorker:
     async def _post(self, new: list[Submission], now: datetime) -> None:
         group = self._moderation.group_catalog()
         posts = [
-            render.moderator_post(group, sub).send(self._chat, f"post:{sub.id}") for sub in new
+            render.moderation.moderator_post(group, sub).send(self._chat, f"post:{sub.id}")
+            for sub in new
         ]
         await self._store.mark_fed([s.id for s in new], "post", posts, now)
 
@@ -108,7 +109,7 @@ class FeedWorker:
         assert digest is not None
         digest.ids += [s.id for s in new]
         digest.languages.update(s.language or "?" for s in new)
-        reply = render.digest(
+        reply = render.moderation.digest(
             self._moderation.group_catalog(),
             digest.ids,
             dict(digest.languages),

@@ -27,7 +27,7 @@ _LEGACY_CODES = {"iw": "he", "in": "id", "ji": "yi", "jw": "jv"}
 
 
 class Gettext(Protocol):
-    """What render.py needs from a catalog."""
+    """What bot/render needs from a catalog."""
 
     def gettext(self, message: str) -> str: ...
 

@@ -28,12 +28,14 @@ async def publish_menus(bot: Bot, locales: Locales) -> int:
         tr = locales.get(locale)
         try:
             await bot.set_my_commands(
-                [BotCommand(name, text) for name, text in render.bot_commands(tr)],
+                [BotCommand(name, text) for name, text in render.language.bot_commands(tr)],
                 language_code=language_code,
             )
-            await bot.set_my_description(render.bot_description(tr), language_code=language_code)
+            await bot.set_my_description(
+                render.language.bot_description(tr), language_code=language_code
+            )
             await bot.set_my_short_description(
-                render.bot_short_description(tr), language_code=language_code
+                render.language.bot_short_description(tr), language_code=language_code
             )
         except TelegramError as error:
             _log.warning("could not publish the %s menus: %s", locale, error)
@@ -47,8 +49,8 @@ async def publish_staff_menu(bot: Bot, locales: Locales, language: str, chat_id:
     """One chat's menu: a moderator's private chat (participants' commands too) or the
     moderators' group. In the working language: moderators work in it."""
     tr = locales.get(locales.resolve(None, language))
-    commands = render.bot_commands(tr) if participant else []
-    commands += render.moderator_commands(tr, organizer)
+    commands = render.language.bot_commands(tr) if participant else []
+    commands += render.language.moderator_commands(tr, organizer)
     try:
         await bot.set_my_commands(
             [BotCommand(name, text) for name, text in commands],

@@ -79,9 +79,9 @@ async def test_broadcast_reaches_everyone_in_their_language(
             [message] = announcements(fake, user)
             return message.text or ""
 
-        english = render.escape(ANNOUNCEMENT)
+        english = render.base.escape(ANNOUNCEMENT)
         assert english in text_of(601) and "Automatic translation" not in text_of(601)
-        assert render.escape(f"[en->fr] {ANNOUNCEMENT}") in text_of(602)
+        assert render.base.escape(f"[en->fr] {ANNOUNCEMENT}") in text_of(602)
         assert LOCALES.get("fr").gettext("<i>Automatic translation</i>") in text_of(602)
         assert SPANISH in text_of(603) and "[en->" not in text_of(603)
         # The fake translator has no Swahili: the original goes out, not marked as a translation.
@@ -108,25 +108,27 @@ async def test_broadcast_is_for_organizers_only_and_can_be_cancelled(
     for user in (611, MODERATOR):
         before = len(bot.fake.messages_to(user))
         bot.fake.push_message(user, "/broadcast Hello everyone")
-        assert await bot.reply_to(user, before) == render.staff_only(EN, organizers=True).text
+        assert (
+            await bot.reply_to(user, before) == render.common.staff_only(EN, organizers=True).text
+        )
     preview = await preview_of(bot, "/broadcast An announcement we will not send")
     # A participant forging the Send button changes nothing.
     send = preview.reply_markup["inline_keyboard"][0][0]["callback_data"]
     bot.fake.push_callback(611, bot.fake.messages_to(611)[0].message_id, send)
     press(bot, ORGANIZER, preview, 1)  # Cancel
     await bot.fake.wait_for(lambda: bool(preview.edits))
-    assert preview.edits[-1] == render.broadcast_cancelled(EN).text
+    assert preview.edits[-1] == render.broadcast.broadcast_cancelled(EN).text
     bot.fake.push_callback(ORGANIZER, preview.message_id, send)  # a late Send (old client)
     await bot.fake.wait_for(lambda: len(bot.fake.calls("answerCallbackQuery")) >= 3)
     await asyncio.sleep(0.5)
     assert announcements(bot.fake, 611) == []
     toasts = [c.params.get("text") for c in bot.fake.calls("answerCallbackQuery")]
-    assert render.broadcast_already(EN) in toasts
+    assert render.broadcast.broadcast_already(EN) in toasts
     assert bot.values("SELECT state FROM broadcasts") == [("cancelled",)]
     # Usage: no text, or not in a private chat.
     before = len(bot.fake.messages_to(ORGANIZER))
     bot.fake.push_message(ORGANIZER, "/broadcast")
-    assert await bot.reply_to(ORGANIZER, before) == render.usage(EN, "broadcast").text
+    assert await bot.reply_to(ORGANIZER, before) == render.common.usage(EN, "broadcast").text
 
 
 @pytest.fixture
@@ -207,7 +209,7 @@ async def test_broadcast_killed_halfway_resumes_exactly_once(
     counts = Counter(m.chat_id for m in delivered(fake, users))
     assert set(counts) == set(users)
     assert set(counts.values()) == {1}, [c for c, n in counts.items() if n > 1][:10]
-    expected = render.broadcast_progress(
+    expected = render.broadcast.broadcast_progress(
         EN,
         await load_broadcast(db),
         Progress(2000, 0, 2000 - on_the_wire, 0, on_the_wire),

@@ -87,9 +87,9 @@ async def test_browse_shows_public_questions_in_my_language(bot: RunningBot) -> 
     page = await command(bot, 704, "/browse", "fr")
     text = page.text or ""
     assert f"#{fr}" in text and f"#{ind}" in text and f"#{es}" not in text  # es is pending
-    assert render.escape(FRENCH_Q) in text  # French, as written
+    assert render.base.escape(FRENCH_Q) in text  # French, as written
     # Turkish, in French: translated from its English working translation.
-    assert render.escape(f"[en->fr] [tr->en] {TURKISH_Q}") in text
+    assert render.base.escape(f"[en->fr] [tr->en] {TURKISH_Q}") in text
     assert FR.gettext("<i>Automatic translation</i>") in text
     assert f"<blockquote>{TURKISH_Q}" not in text  # the original only on request
     # The original, one tap away.
@@ -100,7 +100,7 @@ async def test_browse_shows_public_questions_in_my_language(bot: RunningBot) -> 
     # Translated once per language: a second French reader costs no translation.
     requests = len(bot.libre.requests)  # type: ignore[attr-defined]
     again = await command(bot, 705, "/browse", "fr")
-    assert render.escape(f"[en->fr] [tr->en] {TURKISH_Q}") in (again.text or "")
+    assert render.base.escape(f"[en->fr] [tr->en] {TURKISH_Q}") in (again.text or "")
     assert len(bot.libre.requests) == requests  # type: ignore[attr-defined]
 
 
@@ -112,7 +112,7 @@ async def test_one_vote_each_undoable_never_for_ones_own(bot: RunningBot) -> Non
     assert bot.values("SELECT votes FROM submissions WHERE id = ?", (ind,)) == [(1,)]
     assert f"✅ #{ind} · 1" in [b["text"] for b in buttons(page)]
     toasts = lambda: [c.params.get("text") for c in bot.fake.calls("answerCallbackQuery")]  # noqa: E731
-    assert render.vote_toast(FR, ind, VoteOutcome.ADDED, 1) in toasts()
+    assert render.browse.vote_toast(FR, ind, VoteOutcome.ADDED, 1) in toasts()
     # Pressed again: the vote is taken back.
     bot.fake.push_callback(704, page.message_id, vote_button(page, ind), language_code="fr")
     await bot.fake.wait_for(lambda: len(page.edits) >= 2)
@@ -131,8 +131,8 @@ async def test_one_vote_each_undoable_never_for_ones_own(bot: RunningBot) -> Non
     ind_tr, es_tr = LOCALES.get("tr"), LOCALES.get("es")
     await bot.fake.wait_for(
         lambda: (
-            render.vote_toast(ind_tr, ind, VoteOutcome.OWN, 1) in toasts()
-            and render.vote_toast(es_tr, es, VoteOutcome.NOT_PUBLIC, 0) in toasts()
+            render.browse.vote_toast(ind_tr, ind, VoteOutcome.OWN, 1) in toasts()
+            and render.browse.vote_toast(es_tr, es, VoteOutcome.NOT_PUBLIC, 0) in toasts()
         )
     )
     assert bot.values("SELECT submission_id, voter_id FROM votes") == [(ind, 706)]
@@ -159,4 +159,4 @@ async def test_one_vote_each_undoable_never_for_ones_own(bot: RunningBot) -> Non
 
 async def test_browse_with_nothing_public_says_so(bot: RunningBot) -> None:
     page = await command(bot, 707, "/browse", "fr")
-    assert page.text == render.browse_page(FR, [], 0, 0, 5, Sort.VOTES, None).text
+    assert page.text == render.browse.browse_page(FR, [], 0, 0, 5, Sort.VOTES, None).text

@@ -151,7 +151,7 @@ async def test_merge_pools_votes_once_and_tells_each_asker_in_their_language(
     done = await command(bot, MODERATOR, f"/merge {es} into {tr}")
     en_tr = LOCALES.get("en")
     # Votes on the Turkish one: the French voter once, the German one, the Spanish asker.
-    assert done.text == render.merge_done(en_tr, es, tr, 2, 2, 3).text
+    assert done.text == render.curation.merge_done(en_tr, es, tr, 2, 2, 3).text
     assert bot.values(
         "SELECT voter_id FROM votes WHERE submission_id = ? ORDER BY voter_id", (tr,)
     ) == [(ES_ASKER,), (FR_VOTER,), (DE_VOTER,)]
@@ -161,21 +161,23 @@ async def test_merge_pools_votes_once_and_tells_each_asker_in_their_language(
     spanish = LOCALES.get("es")
     await bot.fake.wait_for(
         lambda: any(
-            m.text == render.merge_notice(spanish, submission(bot, es), tr, 2, 2).text
+            m.text == render.curation.merge_notice(spanish, submission(bot, es), tr, 2, 2).text
             for m in bot.fake.messages_to(ES_ASKER)
         )
     )
-    assert "2 personas" in render.merge_notice(spanish, submission(bot, es), tr, 2, 2).text
+    assert (
+        "2 personas" in render.curation.merge_notice(spanish, submission(bot, es), tr, 2, 2).text
+    )
     # Moderators see the merge on the merged one's post, and the votes on the other.
     await post_shows(bot, es, f"#{tr}")
     await post_shows(bot, tr, "👍 3")
 
     # A pending English one joins too: three people, three languages; a chain is flattened.
     done = await command(bot, MODERATOR, f"/merge #{en} into #{tr}")
-    assert done.text == render.merge_done(en_tr, en, tr, 3, 3, 4).text
+    assert done.text == render.curation.merge_done(en_tr, en, tr, 3, 3, 4).text
     await bot.fake.wait_for(
         lambda: any(
-            m.text == render.merge_notice(en_tr, submission(bot, en), tr, 3, 3).text
+            m.text == render.curation.merge_notice(en_tr, submission(bot, en), tr, 3, 3).text
             for m in bot.fake.messages_to(EN_ASKER)
         )
     )
@@ -183,18 +185,18 @@ async def test_merge_pools_votes_once_and_tells_each_asker_in_their_language(
 
     # What cannot be merged says why.
     itself = await command(bot, MODERATOR, f"/merge {tr} into {tr}")
-    assert itself.text == render.merge_refused(en_tr, "same", submission(bot, tr),
+    assert itself.text == render.curation.merge_refused(en_tr, "same", submission(bot, tr),
                                                submission(bot, tr)).text  # fmt: skip
     into_merged = await command(bot, MODERATOR, f"/merge {other} into {es}")
     assert f"Merge into #{tr} instead" in (into_merged.text or "")
     again = await command(bot, MODERATOR, f"/merge {es} into {other}")
     assert "cannot be merged now" in (again.text or "")
     missing = await command(bot, MODERATOR, f"/merge {other} into 999")
-    assert missing.text == render.no_such_submission(en_tr, 999)
+    assert missing.text == render.moderation.no_such_submission(en_tr, 999)
     usage = await command(bot, MODERATOR, f"/merge {other}")
-    assert usage.text == render.usage(en_tr, "merge").text
+    assert usage.text == render.common.usage(en_tr, "merge").text
     refused = await command(bot, OTHER_ASKER, f"/merge {other} into {tr}")
-    assert refused.text == render.staff_only(en_tr).text
+    assert refused.text == render.common.staff_only(en_tr).text
     assert bot.values("SELECT status FROM submissions WHERE id = ?", (other,)) == [("pending",)]
     # /show: what was merged into it; /browse: only the one standing for all, with the votes.
     shown = await command(bot, MODERATOR, f"/show {tr}")
@@ -204,7 +206,7 @@ async def test_merge_pools_votes_once_and_tells_each_asker_in_their_language(
     # The merged askers hear what becomes of the question they joined, in their language.
     await command(bot, MODERATOR, f"/approve {tr}")
     for asker, language in ((TR_ASKER, "tr"), (ES_ASKER, "es"), (EN_ASKER, "en")):
-        selected = render.status_notice(LOCALES.get(language), submission(bot, tr))
+        selected = render.intake.status_notice(LOCALES.get(language), submission(bot, tr))
         assert selected is not None
         await bot.fake.wait_for(
             lambda a=asker, n=selected: any(m.text == n.text for m in bot.fake.messages_to(a))
@@ -221,9 +223,9 @@ async def test_a_corrected_translation_is_what_browse_translates_from(bot: Runni
     fixed_text = "How will the government keep reporters safe while the votes are counted?"
     # Participants cannot; moderators can.
     refused = await command(bot, OTHER_ASKER, f"/fixtr {tr} nonsense")
-    assert refused.text == render.staff_only(LOCALES.get("en")).text
+    assert refused.text == render.common.staff_only(LOCALES.get("en")).text
     reply = await command(bot, MODERATOR, f"/fixtr {tr} {fixed_text}")
-    assert reply.text == render.translation_fixed(LOCALES.get("en"), tr).text
+    assert reply.text == render.curation.translation_fixed(LOCALES.get("en"), tr).text
     assert bot.values(
         "SELECT translation, translation_engine, translation_reviewed_by FROM submissions"
         " WHERE id = ?",
@@ -232,7 +234,7 @@ async def test_a_corrected_translation_is_what_browse_translates_from(bot: Runni
     await post_shows(bot, tr, "translation corrected by")
     # A French reader gets the French made from the corrected English.
     page = await command(bot, FR_VOTER, "/browse", "fr")
-    assert render.escape(f"[en->fr] {fixed_text}") in (page.text or "")
+    assert render.base.escape(f"[en->fr] {fixed_text}") in (page.text or "")
     rows = list(csv.DictReader(io.StringIO(await export_csv(bot))))
     [row] = rows
     assert (row["translation"], row["translation_engine"], row["translation_reviewed"]) == (
@@ -241,7 +243,7 @@ async def test_a_corrected_translation_is_what_browse_translates_from(bot: Runni
         "yes",
     )
     unknown = await command(bot, MODERATOR, "/fixtr 999 Some text")
-    assert unknown.text == render.translation_not_fixed(LOCALES.get("en"), 999).text
+    assert unknown.text == render.curation.translation_not_fixed(LOCALES.get("en"), 999).text
 
 
 async def test_a_written_answer_reaches_askers_and_voters_in_their_languages(
@@ -256,18 +258,26 @@ async def test_a_written_answer_reaches_askers_and_voters_in_their_languages(
     text = "We will publish a protection protocol for journalists before the elections."
     # Moderators cannot answer in the organizers' name.
     refused = await command(bot, MODERATOR, f"/answer {tr} {text}")
-    assert refused.text == render.staff_only(LOCALES.get("en"), organizers=True).text
+    assert refused.text == render.common.staff_only(LOCALES.get("en"), organizers=True).text
 
     reply = await command(bot, ORGANIZER, f"/answer {es} {text}")  # the merged one: its root
     # Turkish asker, Spanish asker (merged), French, German and Swahili voters.
-    assert reply.text == render.answer_queued(LOCALES.get("en"), tr, 5, 5, 4).text
+    assert reply.text == render.curation.answer_queued(LOCALES.get("en"), tr, 5, 5, 4).text
     expected = {
-        TR_ASKER: render.written_answer(LOCALES.get("tr"), tr, f"[en->tr] {text}", True, True),
-        ES_ASKER: render.written_answer(LOCALES.get("es"), tr, f"[en->es] {text}", True, True),
-        FR_VOTER: render.written_answer(LOCALES.get("fr"), tr, f"[en->fr] {text}", True, False),
-        DE_VOTER: render.written_answer(LOCALES.get("de"), tr, f"[en->de] {text}", True, False),
+        TR_ASKER: render.curation.written_answer(
+            LOCALES.get("tr"), tr, f"[en->tr] {text}", True, True
+        ),
+        ES_ASKER: render.curation.written_answer(
+            LOCALES.get("es"), tr, f"[en->es] {text}", True, True
+        ),
+        FR_VOTER: render.curation.written_answer(
+            LOCALES.get("fr"), tr, f"[en->fr] {text}", True, False
+        ),
+        DE_VOTER: render.curation.written_answer(
+            LOCALES.get("de"), tr, f"[en->de] {text}", True, False
+        ),
         # The engine has no Swahili: the answer as written, not labelled as a translation.
-        SW_VOTER: render.written_answer(LOCALES.get("sw"), tr, text, False, False),
+        SW_VOTER: render.curation.written_answer(LOCALES.get("sw"), tr, text, False, False),
     }
     for user, message in expected.items():
         await bot.fake.wait_for(

@@ -37,7 +37,7 @@ async def test_handler_failure_queues_an_apology(
         await application.process_update(update)  # must not raise
         rows = await db.fetchall("SELECT chat_id, payload FROM outbox")
         assert len(rows) == 1 and rows[0]["chat_id"] == 42
-        apology = render.internal_error(locales.get("ru")).text
+        apology = render.common.internal_error(locales.get("ru")).text
         assert apology in rows[0]["payload"]
     finally:
         await application.shutdown()

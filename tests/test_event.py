@@ -152,13 +152,13 @@ def test_the_most_recent_of_schedule_and_switch_decides(tmp_path: Path) -> None:
 def test_event_times_read_in_each_language() -> None:
     at = datetime(2026, 12, 10, 12, 0, tzinfo=UTC)
     zone = ZoneInfo("Africa/Nairobi")
-    english = render.moment("en", at, zone)
+    english = render.base.moment("en", at, zone)
     # CLDR's own spacing (a narrow no-break space before PM) varies between versions.
     assert english.startswith("Thursday, December 10, 2026, 3:00") and "PM" in english
     assert english.endswith("(Africa/Nairobi)")
-    assert render.moment("fr", at, zone).startswith("jeudi 10 décembre 2026")
-    assert "15:00" in render.moment("de", at, zone)
-    assert "2026" in render.moment("ar", at, zone) or "٢٠٢٦" in render.moment(
+    assert render.base.moment("fr", at, zone).startswith("jeudi 10 décembre 2026")
+    assert "15:00" in render.base.moment("de", at, zone)
+    assert "2026" in render.base.moment("ar", at, zone) or "٢٠٢٦" in render.base.moment(
         "ar", at, zone, "Africa/Nairobi"
     )
 
@@ -181,7 +181,7 @@ async def test_participant_picks_a_topic_in_their_language(bot: RunningBot) -> N
     fr = LOCALES.get("fr")
     assert (
         message.text
-        == render.confirmation(
+        == render.intake.confirmation(
             fr, await load_submission(bot, sid), [("climate", "Climat"), ("health", "Santé")]
         ).text
     )
@@ -199,9 +199,9 @@ async def test_participant_picks_a_topic_in_their_language(bot: RunningBot) -> N
     assert bot.values("SELECT topic FROM submissions WHERE id = ?", (sid,)) == [("climate",)]
     assert "🏷" in message.edits[-1] and "Climat" in message.edits[-1]
     answers = [c.params.get("text") for c in bot.fake.calls("answerCallbackQuery")]
-    assert render.topic_chosen(fr, sid, "Climat") in answers
-    assert render.stale_button(fr) in answers
-    assert render.cannot_change(fr, sid) in answers
+    assert render.intake.topic_chosen(fr, sid, "Climat") in answers
+    assert render.common.stale_button(fr) in answers
+    assert render.intake.cannot_change(fr, sid) in answers
     # The kind switch still works, and keeps the topic shown.
     kind_button = message.reply_markup["inline_keyboard"][-1][0]
     bot.fake.push_callback(
@@ -251,7 +251,7 @@ async def test_moderators_see_and_filter_by_topic_and_stats_count_it(bot: Runnin
 
 async def test_limits_of_the_event_file_apply(bot: RunningBot) -> None:
     bot.fake.push_message(506, "Too short q", language_code="en")  # 11 < 12
-    assert await bot.reply_to(506, 0) == render.too_short(EN, 12).text
+    assert await bot.reply_to(506, 0) == render.intake.too_short(EN, 12).text
 
 
 # ---- the schedule ----------------------------------------------------------------------------
@@ -272,10 +272,10 @@ async def test_closed_before_the_opening_says_when_it_opens(
         fr = LOCALES.get("fr")
         assert (
             text
-            == render.intake_closed(
+            == render.intake.intake_closed(
                 fr,
-                render.moment("fr", opens, zone),
-                render.moment("fr", starts, zone),
+                render.base.moment("fr", opens, zone),
+                render.base.moment("fr", starts, zone),
             ).text
         )
         assert bot.submissions() == []
@@ -318,7 +318,9 @@ async def test_export_arrives_as_a_document_for_organizers_only(bot: RunningBot)
     ]:
         before = len(bot.fake.messages_to(user))
         bot.fake.push_message(user, command)
-        assert await bot.reply_to(user, before) == render.staff_only(EN, organizers=True).text
+        assert (
+            await bot.reply_to(user, before) == render.common.staff_only(EN, organizers=True).text
+        )
     before = len(bot.fake.messages_to(ORGANIZER))
     bot.fake.push_message(ORGANIZER, "/export csv pending")
     [document] = (await bot.fake.wait_for_messages(ORGANIZER, before + 1))[before:]
@@ -331,7 +333,7 @@ async def test_export_arrives_as_a_document_for_organizers_only(bot: RunningBot)
     assert rows[0]["text"].startswith("'=HYPERLINK")  # never a formula
     assert rows[1]["text"] == "Как защитить журналистов во время выборов?"
     assert rows[0]["participant"].startswith("P-") and "520" not in content.decode("utf-8-sig")
-    assert document.text == render.export_caption(EN, 2, ["pending"], None).text
+    assert document.text == render.statistics.export_caption(EN, 2, ["pending"], None).text
     before = len(bot.fake.messages_to(ORGANIZER))
     bot.fake.push_message(ORGANIZER, "/export xlsx approved")
     [book] = (await bot.fake.wait_for_messages(ORGANIZER, before + 1))[before:]
@@ -339,4 +341,4 @@ async def test_export_arrives_as_a_document_for_organizers_only(bot: RunningBot)
     assert book.document[1].startswith(b"PK")
     before = len(bot.fake.messages_to(ORGANIZER))
     bot.fake.push_message(ORGANIZER, "/export everything please")
-    assert await bot.reply_to(ORGANIZER, before) == render.usage(EN, "export").text
+    assert await bot.reply_to(ORGANIZER, before) == render.common.usage(EN, "export").text

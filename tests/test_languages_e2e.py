@@ -22,7 +22,7 @@ TELEGRAM_CODES = {
 }  # fmt: skip
 
 
-def said(locale: str, build: Callable[[Gettext], render.Reply]) -> str:
+def said(locale: str, build: Callable[[Gettext], render.base.Reply]) -> str:
     return build(LOCALES.get(locale)).text
 
 
@@ -54,12 +54,12 @@ async def test_a_new_participant_is_answered_in_their_language(
     original = dataclasses.replace(edited, text="Question from a new participant here")
     minutes = max(1, round(bot.settings.rate_window_s / 60))
     expected = [
-        said(locale, render.welcome),
-        said(locale, lambda tr: render.confirmation(tr, original)),
-        said(locale, lambda tr: render.my_submissions(tr, [original], 1)),
-        said(locale, lambda tr: render.help_text(tr, bot.settings.rate_limit, minutes)),
-        said(locale, render.unsupported_media),
-        said(locale, lambda tr: render.edit_accepted(tr, edited)),
+        said(locale, render.intake.welcome),
+        said(locale, lambda tr: render.intake.confirmation(tr, original)),
+        said(locale, lambda tr: render.intake.my_submissions(tr, [original], 1)),
+        said(locale, lambda tr: render.intake.help_text(tr, bot.settings.rate_limit, minutes)),
+        said(locale, render.intake.unsupported_media),
+        said(locale, lambda tr: render.intake.edit_accepted(tr, edited)),
     ]
     assert [m.text for m in messages] == expected
     assert edited.locale == locale
@@ -67,7 +67,7 @@ async def test_a_new_participant_is_answered_in_their_language(
     fake.push_message(MODERATOR, f"/approve {edited.id}")
     notice = (await fake.wait_for_messages(user, 7))[6]
     approved = await load_submission(bot, edited.id)
-    expected_notice = render.status_notice(LOCALES.get(locale), approved)
+    expected_notice = render.intake.status_notice(LOCALES.get(locale), approved)
     assert expected_notice is not None and notice.text == expected_notice.text
 
 
@@ -83,13 +83,15 @@ async def test_language_picker_switches_and_is_remembered(bot: RunningBot) -> No
     assert callbacks.decode(arabic["callback_data"]) == callbacks.ChooseLanguage("ar")
     fake.push_callback(8000, menu.message_id, arabic["callback_data"], language_code="en")
     await fake.wait_for(lambda: menu.edits != [])
-    assert menu.edits[-1] == said("ar", lambda tr: render.language_chosen(tr, native_name("ar")))
+    assert menu.edits[-1] == said(
+        "ar", lambda tr: render.language.language_chosen(tr, native_name("ar"))
+    )
     # From now on Arabic, although the Telegram app is still in English.
     fake.push_message(8000, "/help", language_code="en")
     fake.push_message(8000, "A question after choosing Arabic", language_code="en")
     help_text, confirmation = (await fake.wait_for_messages(8000, 3))[1:]
     minutes = max(1, round(bot.settings.rate_window_s / 60))
-    assert help_text.text == said("ar", lambda tr: render.help_text(tr, 5, minutes))
+    assert help_text.text == said("ar", lambda tr: render.intake.help_text(tr, 5, minutes))
     [row] = bot.query("SELECT id, locale FROM submissions")
     assert row["locale"] == "ar" and f"#{row['id']}" in (confirmation.text or "")
 
@@ -101,7 +103,7 @@ async def test_forged_language_button_is_refused(bot: RunningBot) -> None:
     fake.push_callback(8100, menu.message_id, "l:xx", language_code="fr")
     await fake.wait_for(lambda: len(fake.calls("answerCallbackQuery")) == 1)
     toast = fake.calls("answerCallbackQuery")[0].params["text"]
-    assert toast == render.stale_button(LOCALES.get("fr"))
+    assert toast == render.common.stale_button(LOCALES.get("fr"))
     assert bot.query("SELECT locale FROM participants WHERE user_id = 8100") == []
 
 
@@ -118,10 +120,14 @@ async def test_menus_are_published_in_every_language(fake: FakeTelegram, bot: Ru
     for locale in LOCALES.available:
         tr = LOCALES.get(locale)
         listed = commands[("default", locale)]
-        assert [c["command"] for c in listed] == [n for n, _ in render.bot_commands(tr)]
-        assert [c["description"] for c in listed] == [d for _, d in render.bot_commands(tr)]
-        assert fake.bot_settings["description"][locale] == render.bot_description(tr)
-        assert fake.bot_settings["short_description"][locale] == render.bot_short_description(tr)
+        assert [c["command"] for c in listed] == [n for n, _ in render.language.bot_commands(tr)]
+        assert [c["description"] for c in listed] == [
+            d for _, d in render.language.bot_commands(tr)
+        ]
+        assert fake.bot_settings["description"][locale] == render.language.bot_description(tr)
+        assert fake.bot_settings["short_description"][
+            locale
+        ] == render.language.bot_short_description(tr)
     # Moderators see their commands too, in the working language, in their private chat.
     staff = [c["command"] for c in commands[(f"chat:{MODERATOR}", "")]]
     assert "review" in staff and "approve" in staff and "ask" in staff
@@ -129,5 +135,5 @@ async def test_menus_are_published_in_every_language(fake: FakeTelegram, bot: Ru
     # Apps in a language we have no catalog for get the English menus.
     english = LOCALES.get("en")
     assert [c["description"] for c in commands[("default", "")]] == [
-        d for _, d in render.bot_commands(english)
+        d for _, d in render.language.bot_commands(english)
     ]

@@ -77,10 +77,10 @@ async def register_party(bot: RunningBot) -> int:
     number = int(match.group(1))
     assert (
         registered.text
-        == render.party_registered(EN, "US Embassy Nairobi", number, True, "English").text
+        == render.parties.party_registered(EN, "US Embassy Nairobi", number, True, "English").text
     )
     french = await in_group(bot, PARTY, ORGANIZER, "/partylang fr")
-    assert french.text == render.party_language_set(LOCALES.get("fr"), "Français").text
+    assert french.text == render.parties.party_language_set(LOCALES.get("fr"), "Français").text
     return number
 
 
@@ -116,21 +116,21 @@ async def test_live_tells_asker_voters_and_party_in_their_languages(bot: Running
 
     # A participant cannot put anything on air.
     refused = await command(bot, DE_VOTER, f"/live {spanish}", "de")
-    assert refused.text == render.staff_only(LOCALES.get("de")).text
+    assert refused.text == render.common.staff_only(LOCALES.get("de")).text
 
     bot.fake.push_message(MODERATOR, f"/live {spanish}", chat_id=GROUP)
     # Asker, merged asker (Portuguese), two voters: four chats (the merged asker, who also
     # counts as a voter, once).
-    told = render.live_told(EN, 4).text
+    told = render.live.live_told(EN, 4).text
     # (The group's messages are paced at Telegram's 20 a minute: posts and edits go first.)
     await bot.fake.wait_for(
         lambda: any(m.text == told for m in bot.fake.messages_to(GROUP)), timeout=40
     )
     expected = {
-        ES_ASKER: render.now_answering(LOCALES.get("es"), spanish, True, STREAM),
-        PT_ASKER: render.now_answering(LOCALES.get("pt"), spanish, True, STREAM),
-        DE_VOTER: render.now_answering(LOCALES.get("de"), spanish, False, STREAM),
-        TR_VOTER: render.now_answering(LOCALES.get("tr"), spanish, False, STREAM),
+        ES_ASKER: render.live.now_answering(LOCALES.get("es"), spanish, True, STREAM),
+        PT_ASKER: render.live.now_answering(LOCALES.get("pt"), spanish, True, STREAM),
+        DE_VOTER: render.live.now_answering(LOCALES.get("de"), spanish, False, STREAM),
+        TR_VOTER: render.live.now_answering(LOCALES.get("tr"), spanish, False, STREAM),
     }
     for chat, notice in expected.items():
         await bot.fake.wait_for(
@@ -155,7 +155,7 @@ async def test_live_tells_asker_voters_and_party_in_their_languages(bot: Running
     assert (nxt.text or "").startswith(
         EN.gettext("🔴 <b>On air</b>: {ref}").format(ref=f"#{from_party}")
     )
-    party_notice = render.now_answering(LOCALES.get("fr"), from_party, True, STREAM)
+    party_notice = render.live.now_answering(LOCALES.get("fr"), from_party, True, STREAM)
     await bot.fake.wait_for(
         lambda: any(m.text == party_notice.text for m in bot.fake.messages_to(PARTY))
     )
@@ -166,7 +166,7 @@ async def test_live_tells_asker_voters_and_party_in_their_languages(bot: Running
     # Nothing else approved: /next closes the last one.
     # (From a private chat: the group's own messages are paced at Telegram's 20 a minute.)
     last = await command(bot, MODERATOR, "/next")
-    assert last.text == render.live_refused(EN, "nothing_next", None).text
+    assert last.text == render.live.live_refused(EN, "nothing_next", None).text
     assert bot.values("SELECT status FROM submissions WHERE id = ?", (from_party,)) == [
         ("answered",)
     ]
@@ -183,14 +183,16 @@ async def test_a_viewing_party_asks_and_is_counted(bot: RunningBot) -> None:
     bot.fake.push_message(PARTY_MEMBER, "Bonjour à tous, on commence bientôt ?", chat_id=PARTY)
     # An unregistered group is told why in the writer's language; nothing is stored.
     refused = await in_group(bot, STRANGERS, 870, "/ask Pourquoi pas ici ?", "fr")
-    assert refused.text == render.not_a_party(LOCALES.get("fr")).text
+    assert refused.text == render.parties.not_a_party(LOCALES.get("fr")).text
     # Anonymous admins all look alike to the bot: they are asked to write as themselves.
     anonymous = await in_group(bot, PARTY, 1087968824, "/ask Une question anonyme ?", "fr")
-    assert anonymous.text == render.ask_as_yourself(LOCALES.get("fr")).text
+    assert anonymous.text == render.parties.ask_as_yourself(LOCALES.get("fr")).text
     # Only organizers register parties, and never the moderators' group.
     not_organizer = await in_group(bot, STRANGERS, MODERATOR, "/party Somewhere")
-    assert not_organizer.text == render.staff_only(EN, organizers=True).text
-    await says(bot, GROUP, ORGANIZER, "/party Moderators", render.party_only_in_groups(EN).text)
+    assert not_organizer.text == render.common.staff_only(EN, organizers=True).text
+    await says(
+        bot, GROUP, ORGANIZER, "/party Moderators", render.parties.party_only_in_groups(EN).text
+    )
     assert bot.values("SELECT count(*) FROM submissions") == [(1,)]
     # Moderators see the party, and filter by it.
     listed = await command(bot, MODERATOR, f"/queue party:{number}")
@@ -225,9 +227,9 @@ async def test_when_shows_the_show_in_my_language(bot: RunningBot, language: str
     reply = await command(bot, 880, "/when", language)
     text = reply.text or ""
     nairobi = ZoneInfo("Africa/Nairobi")
-    assert render.moment(language, STARTS, nairobi) in text  # the event's zone
-    assert render.moment(language, STARTS, ZoneInfo("UTC")) in text  # and UTC
-    left = render.escape(render.countdown(language, timedelta(days=3, hours=4)))
+    assert render.base.moment(language, STARTS, nairobi) in text  # the event's zone
+    assert render.base.moment(language, STARTS, ZoneInfo("UTC")) in text  # and UTC
+    left = render.base.escape(render.live.countdown(language, timedelta(days=3, hours=4)))
     assert left in text
     assert STREAM in text
     # CLDR's units and list pattern, as each language writes a duration.
@@ -235,5 +237,5 @@ async def test_when_shows_the_show_in_my_language(bot: RunningBot, language: str
             "ar": "3 أيام و4 ساعات"}[language] in text  # fmt: skip
     # The welcome mentions it.
     welcome = await command(bot, 881, "/start", language)
-    assert render.moment(language, STARTS, nairobi) in (welcome.text or "")
+    assert render.base.moment(language, STARTS, nairobi) in (welcome.text or "")
     assert "/when" in (welcome.text or "")

@@ -64,38 +64,40 @@ async def test_commands_change_status_and_tell_participants(bot: RunningBot) -> 
     ids = [await ask(bot, 100 + i, f"Question number {i} for the panel", "fr") for i in range(4)]
     assert await say(bot, MODERATOR, f"/approve {ids[0]} #{ids[1]}") == "\n".join(
         [
-            render.action_done(EN, Action.APPROVE, ids[0]),
-            render.action_done(EN, Action.APPROVE, ids[1]),
+            render.moderation.action_done(EN, Action.APPROVE, ids[0]),
+            render.moderation.action_done(EN, Action.APPROVE, ids[1]),
         ]
     )
-    assert await say(bot, MODERATOR, f"/shortlist {ids[2]}") == render.action_done(
+    assert await say(bot, MODERATOR, f"/shortlist {ids[2]}") == render.moderation.action_done(
         EN, Action.SHORTLIST, ids[2]
     )
-    assert await say(bot, MODERATOR, f"/reject {ids[3]}  off topic, sorry") == render.action_done(
-        EN, Action.REJECT, ids[3]
-    )
-    assert await say(bot, MODERATOR, f"/answered {ids[0]}") == render.action_done(
+    assert await say(
+        bot, MODERATOR, f"/reject {ids[3]}  off topic, sorry"
+    ) == render.moderation.action_done(EN, Action.REJECT, ids[3])
+    assert await say(bot, MODERATOR, f"/answered {ids[0]}") == render.moderation.action_done(
         EN, Action.ANSWERED, ids[0]
     )
     assert [status_of(bot, i) for i in ids] == ["answered", "approved", "shortlisted", "rejected"]
     # Each participant is told in their language (French here), through the outbox.
     fr = LOCALES.get("fr")
     await bot.fake.wait_for(lambda: len(bot.fake.messages_to(103)) == 2)
-    notice = render.status_notice(fr, await load_submission(bot, ids[3]))
+    notice = render.intake.status_notice(fr, await load_submission(bot, ids[3]))
     assert notice is not None and bot.fake.messages_to(103)[1].text == notice.text
     assert "off topic, sorry" in notice.text
     await bot.fake.wait_for(lambda: len(bot.fake.messages_to(100)) == 3)  # approved, answered
     assert f"#{ids[0]}" in (bot.fake.messages_to(100)[2].text or "")
     # Reopen is for organizers only.
-    assert await say(bot, MODERATOR, f"/reopen {ids[3]}") == render.staff_only(EN, True).text
-    assert await say(bot, ORGANIZER, f"/reopen {ids[3]}") == render.action_done(
+    assert (
+        await say(bot, MODERATOR, f"/reopen {ids[3]}") == render.common.staff_only(EN, True).text
+    )
+    assert await say(bot, ORGANIZER, f"/reopen {ids[3]}") == render.moderation.action_done(
         EN, Action.REOPEN, ids[3]
     )
     assert status_of(bot, ids[3]) == "pending"
     # Decided again after the reopen: the participant hears about it again.
     await say(bot, MODERATOR, f"/approve {ids[3]}")
     await bot.fake.wait_for(lambda: len(bot.fake.messages_to(103)) == 3)
-    approved = render.status_notice(fr, await load_submission(bot, ids[3]))
+    approved = render.intake.status_notice(fr, await load_submission(bot, ids[3]))
     assert approved is not None and bot.fake.messages_to(103)[2].text == approved.text
 
 
@@ -105,22 +107,24 @@ async def test_bad_arguments_and_unknown_ids_change_nothing(bot: RunningBot) -> 
                     "/show", "/queue nonsense-filter"):  # fmt: skip
         answer = await say(bot, MODERATOR, command)
         assert answer.startswith(EN.gettext("Please use it like this:")), command
-    assert await say(bot, MODERATOR, "/approve 9999") == render.no_such_submission(EN, 9999)
+    assert await say(bot, MODERATOR, "/approve 9999") == render.moderation.no_such_submission(
+        EN, 9999
+    )
     assert status_of(bot, sid) == "pending"
 
 
 async def test_a_participant_cannot_moderate(bot: RunningBot) -> None:
     sid = await ask(bot, 120, "Someone else's question to approve", "es")
     es = LOCALES.get("es")
-    assert await say(bot, 121, f"/approve {sid}") == render.staff_only(EN).text
+    assert await say(bot, 121, f"/approve {sid}") == render.common.staff_only(EN).text
     answer = await say(bot, 121, "/invite")
-    assert answer == render.staff_only(EN, organizers=True).text
+    assert answer == render.common.staff_only(EN, organizers=True).text
     # A forged press on the participant's own confirmation message.
     confirmation = bot.fake.messages_to(120)[0]
     bot.fake.push_callback(120, confirmation.message_id, f"m:a:{sid}", language_code="es")
     await bot.fake.wait_for(lambda: bool(bot.fake.calls("answerCallbackQuery")))
-    assert bot.fake.calls("answerCallbackQuery")[0].params["text"] == render.plain(
-        render.staff_only(es).text
+    assert bot.fake.calls("answerCallbackQuery")[0].params["text"] == render.base.plain(
+        render.common.staff_only(es).text
     )
     assert status_of(bot, sid) == "pending"
 
@@ -137,8 +141,8 @@ async def test_group_feed_posts_and_buttons(bot: RunningBot) -> None:
     bot.fake.push_callback(MODERATOR, post.message_id, f"m:a:{sid}", chat_id=GROUP)
     await bot.fake.wait_for(lambda: len(bot.fake.calls("answerCallbackQuery")) == 2)
     toasts = [c.params.get("text") for c in bot.fake.calls("answerCallbackQuery")]
-    assert toasts[0] == render.plain(render.staff_only(EN).text)
-    assert toasts[1] == render.plain(render.action_done(EN, Action.APPROVE, sid))
+    assert toasts[0] == render.base.plain(render.common.staff_only(EN).text)
+    assert toasts[1] == render.base.plain(render.moderation.action_done(EN, Action.APPROVE, sid))
     await bot.fake.wait_for(lambda: bool(post.edits), timeout=10)
     assert "Approved by Test" in post.edits[-1]
     await bot.fake.wait_for(lambda: len(bot.fake.messages_to(130)) == 2)
@@ -156,11 +160,11 @@ async def test_review_cards_are_not_shared_and_advance(bot: RunningBot) -> None:
     await bot.fake.wait_for(lambda: bool(card.edits))
     assert status_of(bot, first) == "shortlisted"
     # Moderator 2 still holds #second, so moderator 1 has nothing left.
-    assert card.edits[-1] == render.review_done(EN).text
+    assert card.edits[-1] == render.moderation.review_done(EN).text
     card2 = bot.fake.messages_to(MODERATOR_2)[-1]
     bot.fake.push_callback(MODERATOR_2, card2.message_id, f"s:{second}")  # skip
     await bot.fake.wait_for(lambda: bool(card2.edits))
-    assert card2.edits[-1] == render.review_done(EN).text
+    assert card2.edits[-1] == render.moderation.review_done(EN).text
     assert status_of(bot, second) == "pending"
 
 
@@ -174,7 +178,10 @@ async def test_queue_pages_show_order_and_move(bot: RunningBot) -> None:
     await bot.fake.wait_for(lambda: bool(listing.edits))
     assert refs(listing.edits[-1]) == ids[8:]
     await say(bot, MODERATOR, f"/approve {ids[0]} {ids[1]} {ids[2]}")
-    assert await say(bot, MODERATOR, f"/move {ids[2]} 1") == render.moved(EN, ids[2], 1).text
+    assert (
+        await say(bot, MODERATOR, f"/move {ids[2]} 1")
+        == render.moderation.moved(EN, ids[2], 1).text
+    )
     order = await say(bot, MODERATOR, "/order")
     assert refs(order) == [ids[2], ids[0], ids[1]]
     shown = await say(bot, MODERATOR, f"/show {ids[2]}")
@@ -223,22 +230,33 @@ async def test_invite_link_makes_a_moderator_once(bot: RunningBot) -> None:
     answer = await say(bot, ORGANIZER, "/invite")
     link = re.search(r"https://t\.me/\S+\?start=(\S+)", answer)
     assert link, answer
-    assert await say(bot, 160, f"/start {link.group(1)}") == render.welcome_moderator(EN).text
+    assert (
+        await say(bot, 160, f"/start {link.group(1)}")
+        == render.moderation.welcome_moderator(EN).text
+    )
     sid = await ask(bot, 161, "A question for the new moderator")
-    assert await say(bot, 160, f"/approve {sid}") == render.action_done(EN, Action.APPROVE, sid)
-    assert await say(bot, 162, f"/start {link.group(1)}") == render.invite_invalid(EN).text
+    assert await say(bot, 160, f"/approve {sid}") == render.moderation.action_done(
+        EN, Action.APPROVE, sid
+    )
+    assert (
+        await say(bot, 162, f"/start {link.group(1)}") == render.moderation.invite_invalid(EN).text
+    )
     assert "160" in await say(bot, ORGANIZER, "/mods")
-    assert await say(bot, ORGANIZER, "/unmod 160") == render.unmodded(EN, 160, True).text
-    assert await say(bot, 160, "/queue") == render.staff_only(EN).text
+    assert (
+        await say(bot, ORGANIZER, "/unmod 160") == render.moderation.unmodded(EN, 160, True).text
+    )
+    assert await say(bot, 160, "/queue") == render.common.staff_only(EN).text
 
 
 async def test_participant_withdraws_while_pending(bot: RunningBot) -> None:
     sid = await ask(bot, 170, "A question I will take back")
     other = await ask(bot, 171, "Someone else's question")
-    assert await say(bot, 170, f"/withdraw {other}") == render.no_such_submission(EN, other)
-    assert await say(bot, 170, f"/withdraw {sid}") == render.withdrawn(EN, sid).text
+    assert await say(bot, 170, f"/withdraw {other}") == render.moderation.no_such_submission(
+        EN, other
+    )
+    assert await say(bot, 170, f"/withdraw {sid}") == render.intake.withdrawn(EN, sid).text
     assert status_of(bot, sid) == "withdrawn" and status_of(bot, other) == "pending"
-    assert await say(bot, 170, f"/withdraw {sid}") == render.cannot_withdraw(EN, sid).text
+    assert await say(bot, 170, f"/withdraw {sid}") == render.intake.cannot_withdraw(EN, sid).text
 
 
 async def test_edited_command_and_anonymous_admin_do_not_act(bot: RunningBot) -> None:
@@ -247,7 +265,7 @@ async def test_edited_command_and_anonymous_admin_do_not_act(bot: RunningBot) ->
     await bot.fake.wait_for_messages(MODERATOR, 1)
     bot.fake.push_edited_message(MODERATOR, sent["message_id"], f"/approve {sid}")
     anonymous = await say(bot, 1087968824, f"/approve {sid}", chat=GROUP)
-    assert anonymous == render.anonymous_refused(EN).text
+    assert anonymous == render.common.anonymous_refused(EN).text
     await asyncio.sleep(0.3)
     assert status_of(bot, sid) == "pending"
 
@@ -328,20 +346,22 @@ async def test_demote_button_puts_an_approved_question_back_on_the_shortlist(
     bot.fake.push_callback(MODERATOR, card.message_id, demote)
     await bot.fake.wait_for(lambda: bool(bot.fake.calls("answerCallbackQuery")))
     assert status_of(bot, sid) == "shortlisted"
-    assert bot.fake.calls("answerCallbackQuery")[0].params["text"] == render.plain(
-        render.action_done(EN, Action.DEMOTE, sid)
+    assert bot.fake.calls("answerCallbackQuery")[0].params["text"] == render.base.plain(
+        render.moderation.action_done(EN, Action.DEMOTE, sid)
     )
-    assert await say(bot, MODERATOR, "/order") == render.run_order(EN, []).text
+    assert await say(bot, MODERATOR, "/order") == render.moderation.run_order(EN, []).text
 
 
 async def test_organizers_close_and_open_intake(bot: RunningBot) -> None:
-    assert await say(bot, MODERATOR, "/close") == render.staff_only(EN, organizers=True).text
-    assert await say(bot, 198, "/close") == render.staff_only(EN, organizers=True).text
-    assert await say(bot, ORGANIZER, "/close") == render.intake_switched(EN, False).text
+    assert (
+        await say(bot, MODERATOR, "/close") == render.common.staff_only(EN, organizers=True).text
+    )
+    assert await say(bot, 198, "/close") == render.common.staff_only(EN, organizers=True).text
+    assert await say(bot, ORGANIZER, "/close") == render.intake.intake_switched(EN, False).text
     bot.fake.push_message(199, "A question while submissions are closed", language_code="tr")
-    assert await bot.reply_to(199, 0) == render.intake_closed(LOCALES.get("tr")).text
+    assert await bot.reply_to(199, 0) == render.intake.intake_closed(LOCALES.get("tr")).text
     assert bot.submissions() == []
-    assert await say(bot, ORGANIZER, "/open") == render.intake_switched(EN, True).text
+    assert await say(bot, ORGANIZER, "/open") == render.intake.intake_switched(EN, True).text
     sid = await ask(bot, 199, "A question once submissions are open again", "tr")
     assert [r["id"] for r in bot.submissions()] == [sid]
 
@@ -354,7 +374,7 @@ async def test_statistics_for_organizers_with_a_chart(bot: RunningBot, tmp_path:
         lambda: bot.values("SELECT count(*) FROM submissions WHERE language IS NULL") == [(0,)]
     )
     await say(bot, MODERATOR, f"/approve {first}")
-    assert await say(bot, 213, "/stats") == render.staff_only(EN, organizers=True).text
+    assert await say(bot, 213, "/stats") == render.common.staff_only(EN, organizers=True).text
     before = len(bot.fake.messages_to(ORGANIZER))
     bot.fake.push_message(ORGANIZER, "/stats")
     answers = (await bot.fake.wait_for_messages(ORGANIZER, before + 2))[before:]

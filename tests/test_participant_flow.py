@@ -17,7 +17,7 @@ from tests.fakes.telegram_api import FakeTelegram
 LOCALES = load_locales(Path(__file__).resolve().parent.parent / "locales")
 
 
-def in_locale(locale: str, build: Callable[[Gettext], render.Reply]) -> str:
+def in_locale(locale: str, build: Callable[[Gettext], render.base.Reply]) -> str:
     """What the bot should say, rendered from that locale's catalog."""
     return build(LOCALES.get(locale)).text
 
@@ -27,8 +27,8 @@ async def test_welcome_in_the_participants_language(bot: RunningBot) -> None:
     bot.fake.push_message(2, "/start", language_code="xx")
     french = await bot.reply_to(1, 0)
     english = await bot.reply_to(2, 0)
-    assert french == in_locale("fr", render.welcome) != english
-    assert english == in_locale("en", render.welcome)
+    assert french == in_locale("fr", render.intake.welcome) != english
+    assert english == in_locale("en", render.intake.welcome)
     assert "/my" in english and "🔒" in english
     assert bot.submissions() == []  # /start is not a submission
 
@@ -103,8 +103,8 @@ async def test_forged_callback_changes_nothing(bot: RunningBot) -> None:
     assert [(r["kind"], r["status"]) for r in bot.submissions()] == [("question", "pending")] * 2
     toasts = [c.params.get("text", "") for c in bot.fake.calls("answerCallbackQuery")]
     assert "no longer be changed" in toasts[0]
-    assert toasts[1] == render.plain(render.staff_only(LOCALES.get("en")).text)
-    assert toasts[2] == render.stale_button(LOCALES.get("en"))
+    assert toasts[1] == render.base.plain(render.common.staff_only(LOCALES.get("en")).text)
+    assert toasts[2] == render.common.stale_button(LOCALES.get("en"))
 
 
 async def test_my_lists_own_submissions_escaped(bot: RunningBot) -> None:
@@ -139,7 +139,7 @@ async def test_help_and_unknown_command(bot: RunningBot) -> None:
 async def test_media_without_text_is_refused_politely(bot: RunningBot, kind: str) -> None:
     bot.fake.push_message(20, kind=kind, language_code="zh-hans")
     reply = await bot.reply_to(20, 0)
-    assert reply == in_locale("zh", render.unsupported_media)
+    assert reply == in_locale("zh", render.intake.unsupported_media)
     assert bot.submissions() == []
 
 
@@ -156,8 +156,8 @@ async def test_empty_or_too_short_text_is_refused(bot: RunningBot, text: str) ->
     bot.fake.push_message(22, text, language_code="es")
     reply = await bot.reply_to(22, 0)
     expected = {
-        in_locale("es", render.empty_text),
-        in_locale("es", lambda tr: render.too_short(tr, 8)),
+        in_locale("es", render.intake.empty_text),
+        in_locale("es", lambda tr: render.intake.too_short(tr, 8)),
     }
     assert reply in expected
     assert bot.submissions() == []
@@ -211,7 +211,7 @@ async def test_rate_limit_answers_when_to_come_back(fake: FakeTelegram, tmp_path
         await bot.fake.wait_for_messages(27, 4)
         assert len(bot.submissions()) == 3
         last = bot.fake.messages_to(27)[3].text or ""
-        assert last == in_locale("fr", lambda tr: render.rate_limited(tr, 3, 10, 600))
+        assert last == in_locale("fr", lambda tr: render.intake.rate_limited(tr, 3, 10, 600))
 
 
 async def test_replayed_update_is_not_stored_or_confirmed_twice(bot: RunningBot) -> None:

@@ -22,7 +22,7 @@ def database_bytes(db: Path) -> bytes:
 
 async def test_privacy_explains_in_the_participants_language(bot: RunningBot) -> None:
     bot.fake.push_message(30, "/privacy", language_code="de")
-    assert await bot.reply_to(30, 0) == render.privacy(LOCALES.get("de")).text
+    assert await bot.reply_to(30, 0) == render.privacy.privacy(LOCALES.get("de")).text
 
 
 async def test_forget_erases_texts_and_identity_from_the_files(
@@ -39,11 +39,11 @@ async def test_forget_erases_texts_and_identity_from_the_files(
         fake.push_message(31, "/forget", language_code="de")
         prompt = (await fake.wait_for_messages(31, 2))[1]
         de = LOCALES.get("de")
-        assert prompt.text == render.forget_prompt(de, 1).text
+        assert prompt.text == render.privacy.forget_prompt(de, 1).text
         [[button]] = prompt.reply_markup["inline_keyboard"]
         assert callbacks.decode(button["callback_data"]) == callbacks.ConfirmForget()
         fake.push_callback(31, prompt.message_id, button["callback_data"], language_code="de")
-        await fake.wait_for(lambda: prompt.edits == [render.forgotten(de).text])
+        await fake.wait_for(lambda: prompt.edits == [render.privacy.forgotten(de).text])
         await fake.wait_for(lambda: bool(post.edits), timeout=10)  # the moderators' post too
         rows = bot.values("SELECT participant_id, text, chat_id FROM submissions ORDER BY id")
         assert rows[0][1] == "" and rows[0][0] == 0 and rows[0][2] < 0

@@ -83,7 +83,7 @@ def _submission(
 
 def test_participant_text_is_escaped_in_my_list() -> None:
     tr = load_locales(LOCALES).get("en")
-    reply = render.my_submissions(tr, [_submission("<script>&x</script> a < b")], 1)
+    reply = render.intake.my_submissions(tr, [_submission("<script>&x</script> a < b")], 1)
     assert "&lt;script&gt;&amp;x&lt;/script&gt; a &lt; b" in reply.text
     assert "<script>" not in reply.text
     assert "#7" in reply.text
@@ -91,14 +91,14 @@ def test_participant_text_is_escaped_in_my_list() -> None:
 
 def test_confirmation_carries_reference_and_switch_button() -> None:
     tr = load_locales(LOCALES).get("en")
-    question = render.confirmation(tr, _submission("x"))
+    question = render.intake.confirmation(tr, _submission("x"))
     assert "#7" in question.text
     assert callbacks.decode(question.buttons[0][0].callback_data) == callbacks.SwitchKind(
         7, Kind.IDEA
     )
-    idea = render.confirmation(tr, _submission("x", Kind.IDEA))
+    idea = render.intake.confirmation(tr, _submission("x", Kind.IDEA))
     assert callbacks.decode(idea.buttons[0][0].callback_data).kind is Kind.QUESTION
-    assert render.confirmation(tr, _submission("x", status=Status.APPROVED)).buttons == ()
+    assert render.intake.confirmation(tr, _submission("x", status=Status.APPROVED)).buttons == ()
 
 
 def test_locale_resolution() -> None:
@@ -192,10 +192,10 @@ def test_a_countdown_keeps_its_units_in_every_language() -> None:
     from bot import render
 
     # Babel alone would say "1 week and 3 hours" and "1 year".
-    assert render.countdown("en", timedelta(days=10, hours=3)) == "10 days and 3 hours"
-    assert render.countdown("fr", timedelta(days=400)) == "400\xa0jours"
-    assert render.countdown("en", timedelta(hours=2, minutes=5)) == "2 hours and 5 minutes"
-    assert render.countdown("ar", timedelta(minutes=4)) == "4 دقائق"
+    assert render.live.countdown("en", timedelta(days=10, hours=3)) == "10 days and 3 hours"
+    assert render.live.countdown("fr", timedelta(days=400)) == "400\xa0jours"
+    assert render.live.countdown("en", timedelta(hours=2, minutes=5)) == "2 hours and 5 minutes"
+    assert render.live.countdown("ar", timedelta(minutes=4)) == "4 دقائق"
 
 
 def test_show_stays_one_message_however_long_the_history() -> None:
@@ -209,7 +209,9 @@ def test_show_stays_one_message_however_long_the_history() -> None:
         decided_by="Moe",
     )
     history = [(f"2026-12-10 12:{n:02d}:00", "reject · Moe: " + "x" * 500) for n in range(40)]
-    reply = render.show_submission(NullTranslations(), sub, history, list(range(30)), [])
+    reply = render.moderation.show_submission(
+        NullTranslations(), sub, history, list(range(30)), []
+    )
     assert len(reply.text) < 4096
     assert "… +" in reply.text  # the older entries are counted, not shown
     assert reply.text.rstrip().endswith("x…")  # the newest entry is kept, clipped

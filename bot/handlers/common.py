@@ -55,7 +55,7 @@ async def start(update: Update, ctx: BotContext) -> None:
         return
     # t.me/<bot>?start=<token>: an organizer's one-time invitation to moderate.
     joined = await ctx.services.moderation.redeem(author, user.full_name, token)
-    answer = render.welcome_moderator if joined else render.invite_invalid
+    answer = render.moderation.welcome_moderator if joined else render.moderation.invite_invalid
     await ctx.services.intake.reply(author, update.update_id, answer)
     if joined:
         await publish_staff_menu(
@@ -69,16 +69,18 @@ async def show_help(update: Update, ctx: BotContext) -> None:
         minutes = max(1, round(rules.rate_window_s / 60))
         staff = ctx.services.moderation.role(author.user_id) >= Role.MODERATOR
 
-        def build(tr: Gettext) -> render.Reply:
-            text = render.help_text(tr, rules.rate_limit, minutes).text
-            return render.Reply(f"{text}\n\n{render.moderator_help(tr)}" if staff else text)
+        def build(tr: Gettext) -> render.base.Reply:
+            text = render.intake.help_text(tr, rules.rate_limit, minutes).text
+            return render.base.Reply(
+                f"{text}\n\n{render.moderation.moderator_help(tr)}" if staff else text
+            )
 
         await ctx.services.intake.reply(author, update.update_id, build)
 
 
 async def unknown_command(update: Update, ctx: BotContext) -> None:
     if author := author_of(update):
-        await ctx.services.intake.reply(author, update.update_id, render.unknown_command)
+        await ctx.services.intake.reply(author, update.update_id, render.common.unknown_command)
 
 
 async def on_error(update: object, ctx: BotContext) -> None:
@@ -87,7 +89,7 @@ async def on_error(update: object, ctx: BotContext) -> None:
     if not isinstance(update, Update) or (author := author_of(update)) is None:
         return
     try:
-        await ctx.services.intake.reply(author, update.update_id, render.internal_error)
+        await ctx.services.intake.reply(author, update.update_id, render.common.internal_error)
     except Exception:  # the database itself may be what failed; the log has the cause
         _log.exception("could not queue the apology")
 
@@ -106,7 +108,7 @@ async def stale_button(update: Update, ctx: BotContext) -> None:
     author = Author(user.id, chat.id, user.language_code)
     tr = ctx.services.locales.get(await ctx.services.preferences.current_locale(author))
     try:
-        await query.answer(render.stale_button(tr))
+        await query.answer(render.common.stale_button(tr))
     except TelegramError as error:
         _log.info("callback answer not delivered: %s", error)
 

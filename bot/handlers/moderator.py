@@ -70,7 +70,7 @@ def for_role(
                 return
             if is_anonymous(update):
                 tr = await ctx.services.moderation.catalog(staff)
-                await _answer(update, ctx, staff, render.anonymous_refused(tr))
+                await _answer(update, ctx, staff, render.common.anonymous_refused(tr))
                 return
             if staff.role < role:
                 await ctx.services.moderation.refuse(
@@ -84,13 +84,13 @@ def for_role(
     return wrap
 
 
-async def _answer(update: Update, ctx: BotContext, staff: Staff, reply: render.Reply) -> None:
+async def _answer(update: Update, ctx: BotContext, staff: Staff, reply: render.base.Reply) -> None:
     await ctx.services.moderation.reply(staff, update.update_id, reply)
 
 
 async def _usage(update: Update, ctx: BotContext, staff: Staff, command: str) -> None:
     tr = await ctx.services.moderation.catalog(staff)
-    await _answer(update, ctx, staff, render.usage(tr, command))
+    await _answer(update, ctx, staff, render.common.usage(tr, command))
 
 
 def status_command(action: Action, command: str, many: bool, reason: bool = False) -> Handler:
@@ -105,7 +105,7 @@ def status_command(action: Action, command: str, many: bool, reason: bool = Fals
             return
         why = reason_after_id(message.text or "") if reason else None
         lines = await ctx.services.moderation.act(staff, action, ids, why)
-        await _answer(update, ctx, staff, render.Reply("\n".join(lines)))
+        await _answer(update, ctx, staff, render.base.Reply("\n".join(lines)))
 
     return run
 
@@ -124,7 +124,7 @@ async def queue(update: Update, ctx: BotContext, staff: Staff, message: Message)
 def one_id_command(
     role: Role,
     command: str,
-    run: Callable[[ModerationService, Staff, int], Awaitable[render.Reply]],
+    run: Callable[[ModerationService, Staff, int], Awaitable[render.base.Reply]],
 ) -> Handler:
     """A command taking exactly one id (/show 12, /unmod 4567)."""
 
@@ -251,7 +251,7 @@ async def stats(update: Update, ctx: BotContext, staff: Staff, message: Message)
     await _answer(update, ctx, staff, text)
     # A file cannot travel through the JSON outbox; an organizer's own request, sent once.
     try:
-        await ctx.bot.send_photo(staff.chat_id, png, caption=render.escape(caption))
+        await ctx.bot.send_photo(staff.chat_id, png, caption=render.base.escape(caption))
     except TelegramError as error:
         _log.warning("statistics chart not sent: %s", error)
 
@@ -276,7 +276,7 @@ async def export(update: Update, ctx: BotContext, staff: Staff, message: Message
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
         path = Path(folder) / f"townhall-{stamp}.{fmt}"
         count = await asyncio.to_thread(export_to_file, settings.db_path, fmt, where, path)
-        caption = render.export_caption(tr, count, where.statuses, where.kind)
+        caption = render.statistics.export_caption(tr, count, where.statuses, where.kind)
         # A file cannot travel through the JSON outbox: an organizer's own request, sent now.
         try:
             with path.open("rb") as document:
@@ -285,11 +285,11 @@ async def export(update: Update, ctx: BotContext, staff: Staff, message: Message
                     document,
                     filename=path.name,
                     caption=caption.text,
-                    parse_mode=render.PARSE_MODE,
+                    parse_mode=render.base.PARSE_MODE,
                 )
         except TelegramError as error:
             _log.warning("export not sent: %s", error)
-            await _answer(update, ctx, staff, render.export_failed(tr))
+            await _answer(update, ctx, staff, render.statistics.export_failed(tr))
 
 
 @for_role(Role.ORGANIZER)
@@ -326,14 +326,14 @@ async def _press(update: Update, ctx: BotContext) -> str:
         return ""
     tr = await moderation.catalog(staff)
     if is_anonymous(update):
-        return render.plain(render.anonymous_refused(tr).text)
+        return render.base.plain(render.common.anonymous_refused(tr).text)
     in_place = staff.chat_id in (staff.user_id, ctx.services.settings.moderator_chat)
     if staff.role < Role.MODERATOR or not in_place:
-        return render.plain(render.staff_only(tr).text)
+        return render.base.plain(render.common.staff_only(tr).text)
     try:
         action = callbacks.decode(query.data)
     except callbacks.BadCallback:
-        return render.stale_button(tr)
+        return render.common.stale_button(tr)
     message_id, key = query.message.message_id, update.update_id
     toast = ""
     match action:
@@ -355,7 +355,7 @@ async def _press(update: Update, ctx: BotContext) -> str:
             page = await moderation.queue_page(staff, where, action.offset)
             await moderation.edit(staff, message_id, key, page)
         case _:
-            toast = render.stale_button(tr)
+            toast = render.common.stale_button(tr)
     return toast
 
 

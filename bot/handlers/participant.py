@@ -54,7 +54,7 @@ async def ask_in_group(update: Update, ctx: BotContext) -> None:
         return
     if author.user_id == ANONYMOUS_ADMIN_ID or message.sender_chat is not None:
         # Every anonymous sender is the same account to us: one quota, one "asker".
-        await ctx.services.intake.reply(author, update.update_id, render.ask_as_yourself)
+        await ctx.services.intake.reply(author, update.update_id, render.parties.ask_as_yourself)
         return
     incoming = Received(update.update_id, author, message.message_id, command_argument(message))
     await ctx.services.parties.ask(incoming)
@@ -159,13 +159,13 @@ async def button_pressed(update: Update, ctx: BotContext) -> None:
         toast = ""
     elif isinstance(action, callbacks.ConfirmForget):
         done = await ctx.services.privacy.forget(author)
-        toast = render.plain(done.text)
+        toast = render.base.plain(done.text)
         try:
-            await query.edit_message_text(done.text, parse_mode=render.PARSE_MODE)
+            await query.edit_message_text(done.text, parse_mode=render.base.PARSE_MODE)
         except TelegramError as error:
             _log.info("erasure confirmation not shown: %s", error)
     else:
-        toast = render.stale_button(await ctx.services.intake.catalog_for(author))
+        toast = render.common.stale_button(await ctx.services.intake.catalog_for(author))
     try:
         # Answered directly, not through the outbox: the spinner on the button waits for it
         # and Telegram drops answers that come too late.

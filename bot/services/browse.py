@@ -79,24 +79,26 @@ class BrowseService:
             page = await self._page(author, locale, action.sort, action.offset, None)
             key = f"browse:{update_id}"
             await self._replies.queue(page.edit(author.chat_id, message_id, key))
-        return render.vote_toast(tr, action.submission_id, result.outcome, result.votes)
+        return render.browse.vote_toast(tr, action.submission_id, result.outcome, result.votes)
 
     async def _page(
         self, author: Author, locale: str, sort: Sort, offset: int, original: int | None
-    ) -> render.Reply:
+    ) -> render.base.Reply:
         items, total = await self._votes.public_page(
             self._statuses, sort, offset, PAGE_SIZE, author.user_id
         )
         shown = await self._in_language(items, locale)
-        return render.browse_page(
+        return render.browse.browse_page(
             self._locales.get(locale), shown, total, offset, PAGE_SIZE, sort, original
         )
 
-    async def _in_language(self, items: list[PublicItem], locale: str) -> list[render.BrowseItem]:
+    async def _in_language(
+        self, items: list[PublicItem], locale: str
+    ) -> list[render.browse.BrowseItem]:
         language = locale.split("_")[0]
         texts = await asyncio.gather(*(self._text_for(i.submission, language) for i in items))
         return [
-            render.BrowseItem(item.submission, text, machine, item.voted)
+            render.browse.BrowseItem(item.submission, text, machine, item.voted)
             for item, (text, machine) in zip(items, texts, strict=True)
         ]
 

@@ -121,10 +121,10 @@ class CurationService:
 
     # ---- merges --------------------------------------------------------------------------
 
-    async def merge(self, staff: Staff, source_id: int, target_id: int) -> render.Reply:
+    async def merge(self, staff: Staff, source_id: int, target_id: int) -> render.base.Reply:
         tr = await self._moderation.catalog(staff)
         if staff.role < Role.MODERATOR:
-            return render.staff_only(tr)
+            return render.common.staff_only(tr)
         locales = await self._askers_locales(source_id)
         group = self._moderation.group_catalog()
 
@@ -137,7 +137,7 @@ class CurationService:
                 if not sub.text:  # erased at the participant's request: no one to tell
                     continue
                 reader = self._locales.get(locales.get(sub.id, sub.locale))
-                notice = render.merge_notice(reader, sub, target.id, *_counts(voices))
+                notice = render.curation.merge_notice(reader, sub, target.id, *_counts(voices))
                 owed.append(notice.send(sub.chat_id, f"merged:{sub.id}:{target.id}"))
             return owed
 
@@ -145,15 +145,17 @@ class CurationService:
             source_id, target_id, staff.actor, self._clock(), messages
         )
         if result.outcome is MergeOutcome.NOT_FOUND:
-            return render.Reply(render.no_such_submission(tr, result.missing or 0))
+            return render.base.Reply(render.moderation.no_such_submission(tr, result.missing or 0))
         if result.outcome is not MergeOutcome.MERGED:
-            return render.merge_refused(tr, result.outcome.value, result.source, result.target)
+            return render.curation.merge_refused(
+                tr, result.outcome.value, result.source, result.target
+            )
         assert result.target is not None and result.voices is not None
         self._replies.wake()
         index = await self._loaded_index()
         for sub in result.moved:
             index.get(sub.kind.value, {}).pop(sub.id, None)
-        return render.merge_done(
+        return render.curation.merge_done(
             tr, source_id, target_id, *_counts(result.voices), result.target.votes
         )
 
@@ -169,12 +171,14 @@ class CurationService:
 
     # ---- corrected translations ----------------------------------------------------------
 
-    async def fix_translation(self, staff: Staff, submission_id: int, text: str) -> render.Reply:
+    async def fix_translation(
+        self, staff: Staff, submission_id: int, text: str
+    ) -> render.base.Reply:
         tr = await self._moderation.catalog(staff)
         if staff.role < Role.MODERATOR:
-            return render.staff_only(tr)
+            return render.common.staff_only(tr)
         if not text.strip() or len(text) > MAX_FIXED_TRANSLATION:
-            return render.usage(tr, "fixtr")
+            return render.common.usage(tr, "fixtr")
         group = self._moderation.group_catalog()
         fixed = await self._store.fix_translation(
             submission_id,
@@ -184,30 +188,30 @@ class CurationService:
             lambda sub: self._moderation.post_edits(group, sub),
         )
         if fixed is None:
-            return render.translation_not_fixed(tr, submission_id)
+            return render.curation.translation_not_fixed(tr, submission_id)
         self._replies.wake()
         await self.on_translated([submission_id])  # look-alikes, on the corrected text
-        return render.translation_fixed(tr, submission_id)
+        return render.curation.translation_fixed(tr, submission_id)
 
     # ---- written answers -----------------------------------------------------------------
 
     async def answer(
         self, staff: Staff, update_id: int, submission_id: int, text: str
-    ) -> render.Reply:
+    ) -> render.base.Reply:
         tr = await self._moderation.catalog(staff)
         if staff.role < Role.ORGANIZER:
-            return render.staff_only(tr, organizers=True)
+            return render.common.staff_only(tr, organizers=True)
         if not text.strip():
-            return render.usage(tr, "answer")
+            return render.common.usage(tr, "answer")
         try:
             sub = await self._repo.submission(submission_id)
             if sub.merged_into is not None:  # the answer goes to everyone behind it
                 sub = await self._repo.submission(sub.merged_into)
         except NotFound:
-            return render.Reply(render.no_such_submission(tr, submission_id))
+            return render.base.Reply(render.moderation.no_such_submission(tr, submission_id))
         recipients = await self._store.audience(sub.id)
         if sub.status is Status.WITHDRAWN or not recipients:
-            return render.answer_refused(tr, sub)
+            return render.curation.answer_refused(tr, sub)
         readers = {r.chat_id: reader_locale(self._locales, r) for r in recipients}
         texts = await self._answer_texts(text.strip(), set(readers.values()))
 
@@ -216,7 +220,7 @@ class CurationService:
             for person in recipients:
                 locale = readers[person.chat_id]
                 made = texts[locale]
-                reply = render.written_answer(
+                reply = render.curation.written_answer(
                     self._locales.get(locale), sub.id, made.text, made.machine, person.asked
                 )
                 owed.append(
@@ -229,10 +233,10 @@ class CurationService:
             sub.id, text.strip(), staff.actor, f"update:{update_id}", self._clock(), messages
         )
         if answer_id is None:
-            return render.answer_already(tr, sub.id)
+            return render.curation.answer_already(tr, sub.id)
         self._replies.wake()
         machine = sum(1 for locale in set(readers.values()) if texts[locale].machine)
-        return render.answer_queued(
+        return render.curation.answer_queued(
             tr, sub.id, len(recipients), len(set(readers.values())), machine
         )
 

@@ -96,7 +96,7 @@ class IntakeService:
         return self._locales.get(await self.locale_for(author))
 
     async def reply(
-        self, author: Author, update_id: int, build: Callable[[Gettext], render.Reply]
+        self, author: Author, update_id: int, build: Callable[[Gettext], render.base.Reply]
     ) -> None:
         """Answer an update once, in the author's language."""
         tr = await self.catalog_for(author)
@@ -145,7 +145,7 @@ class IntakeService:
             await self._repo.submit(new, quota, confirm)
         except QuotaExceeded as exceeded:
             wait = exceeded.oldest_in_window + self._rules.quota_window - now
-            answer = render.rate_limited(
+            answer = render.intake.rate_limited(
                 tr, self._rules.quota_limit, self._rules.window_minutes, wait.total_seconds()
             )
             await self._queue(answer.send(author.chat_id, f"reply:{message.update_id}"))
@@ -157,42 +157,46 @@ class IntakeService:
         """Whether submissions are taken now: the schedule and the organizers' switch."""
         return intake_is_open(self._event, await self._repo.intake_switch(), self._clock())
 
-    def _closed(self, tr: Gettext, locale: str) -> render.Reply:
+    def _closed(self, tr: Gettext, locale: str) -> render.base.Reply:
         """Closed, with the next opening and the live show when the event file has them."""
         event, now = self._event, self._clock()
         if event is None:
-            return render.intake_closed(tr)
+            return render.intake.intake_closed(tr)
 
         def when(at: datetime | None) -> str | None:
             if at is None or at <= now:
                 return None
-            return render.moment(locale, at, event.timezone)
+            return render.base.moment(locale, at, event.timezone)
 
-        return render.intake_closed(tr, when(event.opens_at), when(event.starts_at))
+        return render.intake.intake_closed(tr, when(event.opens_at), when(event.starts_at))
 
-    def topics_for(self, locale: str) -> list[render.TopicChoice]:
+    def topics_for(self, locale: str) -> list[render.intake.TopicChoice]:
         if self._event is None:
             return []
         return self._event.topic_choices(locale, self._working_language)
 
-    def _confirmation(self, tr: Gettext, locale: str, sub: Submission) -> render.Reply:
-        confirmation = render.confirmation(tr, sub, self.topics_for(locale))
+    def _confirmation(self, tr: Gettext, locale: str, sub: Submission) -> render.base.Reply:
+        confirmation = render.intake.confirmation(tr, sub, self.topics_for(locale))
         if sub.party_id is not None:
             # In a party's group anyone could press; a party's /ask is a question, as it is.
-            return render.Reply(confirmation.text)
+            return render.base.Reply(confirmation.text)
         return confirmation
 
     def _refusal(
         self, tr: Gettext, text: str, kind: Kind, from_command: bool
-    ) -> render.Reply | None:
+    ) -> render.base.Reply | None:
         if domain.visible_length(text) == 0:
-            return render.missing_text(tr, kind) if from_command else render.empty_text(tr)
+            return (
+                render.intake.missing_text(tr, kind)
+                if from_command
+                else render.intake.empty_text(tr)
+            )
         if domain.text_weight(text) < self._rules.min_weight:
-            return render.too_short(tr, self._rules.min_weight)
+            return render.intake.too_short(tr, self._rules.min_weight)
         return None
 
     async def refuse_media(self, author: Author, update_id: int) -> None:
-        await self.reply(author, update_id, render.unsupported_media)
+        await self.reply(author, update_id, render.intake.unsupported_media)
 
     async def edit(self, message: Received) -> None:
         """An edited message updates its submission while pending; it never makes a new one."""
@@ -202,9 +206,9 @@ class IntakeService:
         stored = await self._repo.submission_by_message(author.chat_id, message.message_id)
         text = message.text or ""
         if stored is None:
-            answer = render.edit_not_submission(tr)
+            answer = render.intake.edit_not_submission(tr)
         elif not domain.participant_may_change(stored.status):
-            answer = render.edit_refused(tr, stored)
+            answer = render.intake.edit_refused(tr, stored)
         elif (refusal := self._refusal(tr, text, stored.kind, False)) is not None:
             answer = refusal
         else:
@@ -213,13 +217,13 @@ class IntakeService:
                 author.user_id,
                 text,
                 self._clock(),
-                lambda sub: render.edit_accepted(tr, sub).send(author.chat_id, key),
+                lambda sub: render.intake.edit_accepted(tr, sub).send(author.chat_id, key),
             )
             if updated is not None:
                 self._notify()
                 self._text_changed()
                 return
-            answer = render.edit_refused(tr, stored)
+            answer = render.intake.edit_refused(tr, stored)
         await self._queue(answer.send(author.chat_id, key))
 
     async def switch_kind(
@@ -241,9 +245,9 @@ class IntakeService:
             action.submission_id, author.user_id, action.kind, self._clock(), edited_confirmation
         )
         if updated is None:
-            return render.cannot_change(tr, action.submission_id)
+            return render.intake.cannot_change(tr, action.submission_id)
         self._notify()
-        return render.kind_switched(tr, updated)
+        return render.intake.kind_switched(tr, updated)
 
     async def choose_topic(
         self, author: Author, update_id: int, confirmation_message_id: int, action: ChooseTopic
@@ -254,7 +258,7 @@ class IntakeService:
         tr = self._locales.get(locale)
         labels = dict(self.topics_for(locale))
         if action.topic and action.topic not in labels:
-            return render.stale_button(tr)
+            return render.common.stale_button(tr)
 
         def edited_confirmation(sub: Submission) -> OutboxMessage:
             return self._confirmation(tr, locale, sub).edit(
@@ -265,18 +269,18 @@ class IntakeService:
             action.submission_id, author.user_id, action.topic, self._clock(), edited_confirmation
         )
         if updated is None:
-            return render.cannot_change(tr, action.submission_id)
+            return render.intake.cannot_change(tr, action.submission_id)
         self._notify()
         await self._refresh_post(updated.id)  # the moderators' post shows the topic
-        return render.topic_chosen(tr, updated.id, labels.get(action.topic))
+        return render.intake.topic_chosen(tr, updated.id, labels.get(action.topic))
 
     async def welcome(self, author: Author, update_id: int) -> None:
         """/start: the welcome, with the live show's time when the event file has it."""
         locale = await self.locale_for(author)
         event, starts = self._event, None
         if event is not None and event.starts_at is not None and event.starts_at > self._clock():
-            starts = render.moment(locale, event.starts_at, event.timezone)
-        reply = render.welcome(self._locales.get(locale), starts)
+            starts = render.base.moment(locale, event.starts_at, event.timezone)
+        reply = render.intake.welcome(self._locales.get(locale), starts)
         await self._queue(reply.send(author.chat_id, f"reply:{update_id}"))
 
     async def register(self, author: Author) -> None:
@@ -286,7 +290,7 @@ class IntakeService:
     async def list_own(self, author: Author, update_id: int) -> None:
         tr = await self.catalog_for(author)
         items, total = await self._repo.submissions_of(author.user_id, MY_LIST_LIMIT)
-        reply = render.my_submissions(tr, items, total)
+        reply = render.intake.my_submissions(tr, items, total)
         await self._queue(reply.send(author.chat_id, f"reply:{update_id}"))
 
     async def _queue(self, message: OutboxMessage) -> None:

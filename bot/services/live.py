@@ -55,11 +55,11 @@ class LiveService:
 
     async def go_live(
         self, staff: Staff, update_id: int, submission_id: int | None
-    ) -> render.Reply:
+    ) -> render.base.Reply:
         """/live <id>, or /next (None): on air, the previous one answered, everyone told."""
         tr = await self._moderation.catalog(staff)
         if staff.role < Role.MODERATOR:
-            return render.staff_only(tr)
+            return render.common.staff_only(tr)
         seen = await self._store.live_now()  # what this moderator acts on: compare-and-set
         group = self._moderation.group_catalog()
 
@@ -71,7 +71,7 @@ class LiveService:
             if show.live is not None:
                 owed += self._notices(show.live.id, show.airing, show.listeners)
             if self._settings.moderator_chat is not None:
-                board = render.live_board(group, show.live, show.upcoming)
+                board = render.live.live_board(group, show.live, show.upcoming)
                 owed.append(board.send(self._settings.moderator_chat, f"board:{show.airing}"))
             return owed
 
@@ -89,32 +89,36 @@ class LiveService:
         owed = []
         for person in listeners:
             reader = self._locales.get(reader_locale(self._locales, person))
-            notice = render.now_answering(reader, submission_id, person.asked, self._stream_url)
+            notice = render.live.now_answering(
+                reader, submission_id, person.asked, self._stream_url
+            )
             message = notice.send(person.chat_id, f"live:{airing}:{person.chat_id}")
             owed.append(replace(message, priority=NOTICE_PRIORITY))
         return owed
 
     async def _outcome(
         self, tr: Gettext, staff: Staff, change: LiveChange, submission_id: int | None
-    ) -> render.Reply:
+    ) -> render.base.Reply:
         match change.outcome:
             case LiveOutcome.LIVE:
-                told = render.live_told(tr, change.told)
+                told = render.live.live_told(tr, change.told)
                 if staff.chat_id == self._settings.moderator_chat:
                     return told  # the group gets the board itself
                 board = await self.board(staff)
-                return render.Reply(f"{board.text}\n\n{told.text}")
+                return render.base.Reply(f"{board.text}\n\n{told.text}")
             case LiveOutcome.NOT_FOUND:
-                return render.Reply(render.no_such_submission(tr, submission_id or 0))
+                return render.base.Reply(
+                    render.moderation.no_such_submission(tr, submission_id or 0)
+                )
             case LiveOutcome.REPLAYED:
                 return await self.board(staff)
             case _:
-                return render.live_refused(tr, change.outcome.value, change.live)
+                return render.live.live_refused(tr, change.outcome.value, change.live)
 
-    async def board(self, staff: Staff) -> render.Reply:
+    async def board(self, staff: Staff) -> render.base.Reply:
         tr = await self._moderation.catalog(staff)
         if staff.role < Role.MODERATOR:
-            return render.staff_only(tr)
+            return render.common.staff_only(tr)
         current = await self._store.live_now()
         live = None
         if current is not None:
@@ -122,19 +126,19 @@ class LiveService:
                 live = await self._repo.submission(current)
             except NotFound:
                 live = None
-        return render.live_board(tr, live, await self._store.upcoming(BOARD_NEXT, current))
+        return render.live.live_board(tr, live, await self._store.upcoming(BOARD_NEXT, current))
 
     async def tell_when(self, chat_id: int, update_id: int, locale: str) -> None:
         reply = await self.when(locale)
         await self._replies.queue(reply.send(chat_id, f"reply:{update_id}"))
 
-    async def when(self, locale: str) -> render.Reply:
+    async def when(self, locale: str) -> render.base.Reply:
         """/when, in `locale`."""
         tr = self._locales.get(locale)
         event = self._settings.event
         if event is None or event.starts_at is None:
-            return render.no_show_time(tr)
+            return render.live.no_show_time(tr)
         title = event.name_in(locale, self._settings.language)
-        return render.show_time(
+        return render.live.show_time(
             tr, locale, title, event.starts_at, event.timezone, self._clock(), event.stream_url
         )

@@ -87,18 +87,18 @@ class ModerationService:
     async def catalog(self, staff: Staff) -> Gettext:
         return await catalog_of(self._repo, self._locales, staff.user_id, staff.language_code)
 
-    async def reply(self, staff: Staff, update_id: int, reply: render.Reply) -> None:
+    async def reply(self, staff: Staff, update_id: int, reply: render.base.Reply) -> None:
         await self._replies.queue(reply.send(staff.chat_id, f"reply:{update_id}"))
 
     async def edit(
-        self, staff: Staff, message_id: int, update_id: int, reply: render.Reply
+        self, staff: Staff, message_id: int, update_id: int, reply: render.base.Reply
     ) -> None:
         """Turn a message of ours in the actor's chat (card, queue page) into `reply`."""
         await self._replies.queue(reply.edit(staff.chat_id, message_id, f"edit:{update_id}"))
 
     async def refuse(self, staff: Staff, update_id: int, organizers: bool = False) -> None:
         await self.reply(
-            staff, update_id, render.staff_only(await self.catalog(staff), organizers)
+            staff, update_id, render.common.staff_only(await self.catalog(staff), organizers)
         )
 
     # ---- status changes ------------------------------------------------------------------
@@ -115,11 +115,11 @@ class ModerationService:
     ) -> str:
         rule = domain.RULES[action]
         if staff.role < rule.role:
-            return render.staff_only(tr, organizers=rule.role is Role.ORGANIZER).text
+            return render.common.staff_only(tr, organizers=rule.role is Role.ORGANIZER).text
         try:
             messages = await self._messages_for_change(submission_id)
         except NotFound:
-            return render.no_such_submission(tr, submission_id)
+            return render.moderation.no_such_submission(tr, submission_id)
         change = await self._store.change_status(
             submission_id,
             rule.sources,
@@ -131,10 +131,10 @@ class ModerationService:
             messages,
         )
         if change.submission is not None:
-            return render.action_done(tr, action, submission_id)
+            return render.moderation.action_done(tr, action, submission_id)
         if change.current is None:
-            return render.no_such_submission(tr, submission_id)
-        return render.action_lost(tr, submission_id, change.current, change.decided_by)
+            return render.moderation.no_such_submission(tr, submission_id)
+        return render.moderation.action_lost(tr, submission_id, change.current, change.decided_by)
 
     async def _messages_for_change(
         self, submission_id: int
@@ -154,7 +154,7 @@ class ModerationService:
             messages = self.post_edits(group, sub)
             wanted = sub.status is not Status.REJECTED or self._settings.rejection_notices
             for chat, tr in readers.items():
-                notice = render.status_notice(tr, sub)
+                notice = render.intake.status_notice(tr, sub)
                 if notice is not None and wanted:
                     # No dedup key: the compare-and-set lets each change happen once, and the
                     # same status may rightly be reached again after a /reopen.
@@ -179,7 +179,7 @@ class ModerationService:
         chat = self._settings.moderator_chat
         if chat is None or sub.feed != "post":
             return []
-        edit = render.moderator_post(group, sub).edit(chat, 0, None)
+        edit = render.moderation.moderator_post(group, sub).edit(chat, 0, None)
         return [
             OutboxMessage(
                 chat,
@@ -205,7 +205,7 @@ class ModerationService:
     async def press(self, staff: Staff, press: callbacks.Moderate) -> str:
         """A button on a post or card; returns the toast (plain text)."""
         lines = await self.act(staff, press.action, [press.submission_id], None)
-        return render.plain(lines[0])
+        return render.base.plain(lines[0])
 
     # ---- participants withdrawing ----------------------------------------------------------
 
@@ -213,7 +213,9 @@ class ModerationService:
         tr = await catalog_of(self._repo, self._locales, author.user_id, author.language_code)
         key = f"reply:{update_id}"
         if submission_id is None:
-            await self._replies.queue(render.usage(tr, "withdraw").send(author.chat_id, key))
+            await self._replies.queue(
+                render.common.usage(tr, "withdraw").send(author.chat_id, key)
+            )
             return
         rule = domain.RULES[Action.WITHDRAW]
         change = await self._store.change_status(
@@ -228,16 +230,16 @@ class ModerationService:
             owner=author.user_id,
         )
         if change.submission is not None:
-            answer = render.withdrawn(tr, submission_id)
+            answer = render.intake.withdrawn(tr, submission_id)
         elif change.current is None:
-            answer = render.Reply(render.no_such_submission(tr, submission_id))
+            answer = render.base.Reply(render.moderation.no_such_submission(tr, submission_id))
         else:
-            answer = render.cannot_withdraw(tr, submission_id)
+            answer = render.intake.cannot_withdraw(tr, submission_id)
         await self._replies.queue(answer.send(author.chat_id, key))
 
     # ---- lists ---------------------------------------------------------------------------
 
-    async def queue_page(self, staff: Staff, where: QueueFilter, offset: int) -> render.Reply:
+    async def queue_page(self, staff: Staff, where: QueueFilter, offset: int) -> render.base.Reply:
         tr = await self.catalog(staff)
         items, total = await self._store.queue_page(where, offset, PAGE_SIZE)
         kind = Kind(where.kind) if where.kind else None
@@ -251,42 +253,46 @@ class ModerationService:
 
         previous = page(max(0, offset - PAGE_SIZE)) if offset > 0 else None
         following = page(offset + PAGE_SIZE) if offset + PAGE_SIZE < total else None
-        return render.queue_page(tr, items, total, offset, where.status, (previous, following))
+        return render.moderation.queue_page(
+            tr, items, total, offset, where.status, (previous, following)
+        )
 
-    async def show(self, staff: Staff, submission_id: int) -> render.Reply:
+    async def show(self, staff: Staff, submission_id: int) -> render.base.Reply:
         tr = await self.catalog(staff)
         try:
             sub = await self._repo.submission(submission_id)
         except NotFound:
-            return render.Reply(render.no_such_submission(tr, submission_id))
+            return render.base.Reply(render.moderation.no_such_submission(tr, submission_id))
         history = [
             (entry.at.replace("T", " ").removesuffix("Z"), _history_line(entry))
             for entry in await self._store.audit(submission_id)
         ]
         similar, merged = await self._store.similar_and_merged(submission_id)
-        return render.show_submission(tr, sub, history, similar, merged)
+        return render.moderation.show_submission(tr, sub, history, similar, merged)
 
-    async def order(self, staff: Staff) -> render.Reply:
-        return render.run_order(await self.catalog(staff), await self._store.run_order())
+    async def order(self, staff: Staff) -> render.base.Reply:
+        return render.moderation.run_order(
+            await self.catalog(staff), await self._store.run_order()
+        )
 
-    async def move(self, staff: Staff, submission_id: int, position: int) -> render.Reply:
+    async def move(self, staff: Staff, submission_id: int, position: int) -> render.base.Reply:
         tr = await self.catalog(staff)
         if not await self._store.move(submission_id, position, staff.actor, self._clock()):
-            return render.not_approved(tr, submission_id)
+            return render.moderation.not_approved(tr, submission_id)
         order = [s.id for s in await self._store.run_order()]
-        return render.moved(tr, submission_id, order.index(submission_id) + 1)
+        return render.moderation.moved(tr, submission_id, order.index(submission_id) + 1)
 
     # ---- review cards --------------------------------------------------------------------
 
-    async def next_card(self, staff: Staff) -> render.Reply:
+    async def next_card(self, staff: Staff) -> render.base.Reply:
         tr = await self.catalog(staff)
         sub = await self._store.claim_next_pending(
             staff.user_id, time.time(), CARD_HOLD_S, self._skipped.get(staff.user_id, [])
         )
         if sub is None:
-            return render.review_done(tr)
+            return render.moderation.review_done(tr)
         age = max(0, int((self._clock() - sub.created_at).total_seconds() // 60))
-        return render.review_card(tr, sub, age)
+        return render.moderation.review_card(tr, sub, age)
 
     async def skip_card(self, staff: Staff, submission_id: int) -> None:
         self._skipped.setdefault(staff.user_id, []).append(submission_id)
@@ -294,33 +300,35 @@ class ModerationService:
 
     # ---- statistics ----------------------------------------------------------------------
 
-    async def statistics(self, staff: Staff) -> tuple[render.Reply, bytes, str]:
+    async def statistics(self, staff: Staff) -> tuple[render.base.Reply, bytes, str]:
         """The figures as a message, the chart as PNG bytes, and its caption."""
         from bot.chart import funnel_png  # matplotlib loads only when someone asks
 
         tr = await self.catalog(staff)
         stats = await self._repo.statistics()
         # The chart in the working language: see bot/chart.py about fonts.
-        received, shortlisted, approved, title = render.chart_labels(self.group_catalog())
+        received, shortlisted, approved, title = render.statistics.chart_labels(
+            self.group_catalog()
+        )
         png = funnel_png(stats, (received, shortlisted, approved), title)
-        return render.statistics(tr, stats), png, title
+        return render.statistics.statistics(tr, stats), png, title
 
     # ---- the intake window ---------------------------------------------------------------
 
-    async def switch_intake(self, staff: Staff, is_open: bool) -> render.Reply:
+    async def switch_intake(self, staff: Staff, is_open: bool) -> render.base.Reply:
         await self._repo.set_intake_open(is_open, self._clock())
         await self._store.record(staff.actor, "open" if is_open else "close", None, self._clock())
-        return render.intake_switched(await self.catalog(staff), is_open)
+        return render.intake.intake_switched(await self.catalog(staff), is_open)
 
     # ---- the team ------------------------------------------------------------------------
 
-    async def invite(self, staff: Staff, bot_username: str) -> render.Reply:
+    async def invite(self, staff: Staff, bot_username: str) -> render.base.Reply:
         token = secrets.token_urlsafe(24)  # 32 characters: Telegram allows 64 in a start link
         expires = self._clock() + timedelta(hours=INVITE_HOURS)
         await self._store.create_invite(token, staff.user_id, expires.timestamp())
         await self._store.record(staff.actor, "invite", None, self._clock())
         link = f"https://t.me/{bot_username}?start={token}"
-        return render.invite_link(await self.catalog(staff), link, INVITE_HOURS)
+        return render.moderation.invite_link(await self.catalog(staff), link, INVITE_HOURS)
 
     async def redeem(self, author: Author, name: str, token: str) -> bool:
         if not await self._store.redeem_invite(token, Actor(author.user_id, name), self._clock()):
@@ -328,17 +336,17 @@ class ModerationService:
         self._runtime_moderators.add(author.user_id)
         return True
 
-    async def moderators(self, staff: Staff) -> render.Reply:
+    async def moderators(self, staff: Staff) -> render.base.Reply:
         added = [(m.user_id, m.name) for m in await self._store.moderators()]
         fixed = sorted(self._settings.staff)
-        return render.moderator_list(await self.catalog(staff), fixed, added)
+        return render.moderation.moderator_list(await self.catalog(staff), fixed, added)
 
-    async def unmod(self, staff: Staff, user_id: int) -> render.Reply:
+    async def unmod(self, staff: Staff, user_id: int) -> render.base.Reply:
         removed = await self._store.remove_moderator(user_id)
         if removed:
             self._runtime_moderators.discard(user_id)
             await self._store.record(staff.actor, "unmod", str(user_id), self._clock())
-        return render.unmodded(await self.catalog(staff), user_id, removed)
+        return render.moderation.unmodded(await self.catalog(staff), user_id, removed)
 
 
 def _history_line(entry: AuditEntry) -> str:

@@ -42,51 +42,51 @@ class PartyService:
         # Groups have negative ids; the moderators' group is never a viewing party.
         return chat_id < 0 and chat_id != self._moderator_chat
 
-    async def register(self, staff: Staff, place: str) -> render.Reply:
+    async def register(self, staff: Staff, place: str) -> render.base.Reply:
         """/party <place>, sent by an organizer in the group."""
         tr = await self._moderation.catalog(staff)
         if staff.role < Role.ORGANIZER:
-            return render.staff_only(tr, organizers=True)
+            return render.common.staff_only(tr, organizers=True)
         if not self._is_party_chat(staff.chat_id):
-            return render.party_only_in_groups(tr)
+            return render.parties.party_only_in_groups(tr)
         place = " ".join(place.split())
         if not place or len(place) > MAX_PLACE:
-            return render.usage(tr, "party")
+            return render.common.usage(tr, "party")
         locale = self._locales.resolve(None, staff.language_code)
         party, new = await self._store.register(
             staff.chat_id, place, locale, staff.user_id, self._clock()
         )
         reader = self._locales.get(party.locale)
-        return render.party_registered(
+        return render.parties.party_registered(
             reader, party.place, party.id, new, native_name(party.locale)
         )
 
-    async def set_language(self, staff: Staff, code: str) -> render.Reply:
+    async def set_language(self, staff: Staff, code: str) -> render.base.Reply:
         """/partylang <code>, sent by an organizer in the party's group."""
         tr = await self._moderation.catalog(staff)
         if staff.role < Role.ORGANIZER:
-            return render.staff_only(tr, organizers=True)
+            return render.common.staff_only(tr, organizers=True)
         locale = self._locales.match(code.strip())
         if not self._is_party_chat(staff.chat_id) or locale is None:
-            return render.usage(tr, "partylang")
+            return render.common.usage(tr, "partylang")
         party = await self._store.set_locale(staff.chat_id, locale)
         if party is None:
-            return render.not_a_party(tr)
+            return render.parties.not_a_party(tr)
         reader = self._locales.get(party.locale)
-        return render.party_language_set(reader, native_name(party.locale))
+        return render.parties.party_language_set(reader, native_name(party.locale))
 
-    async def listing(self, staff: Staff) -> render.Reply:
+    async def listing(self, staff: Staff) -> render.base.Reply:
         tr = await self._moderation.catalog(staff)
         if staff.role < Role.MODERATOR:
-            return render.staff_only(tr)
+            return render.common.staff_only(tr)
         rows = [(p.id, p.place, p.locale, n) for p, n in await self._store.all()]
-        return render.party_list(tr, rows)
+        return render.parties.party_list(tr, rows)
 
     async def ask(self, message: Received) -> None:
         """/ask in a group: the party's question, or why this group cannot take one."""
         party = await self._store.of_chat(message.author.chat_id)
         if party is None:
-            await self._intake.reply(message.author, message.update_id, render.not_a_party)
+            await self._intake.reply(message.author, message.update_id, render.parties.not_a_party)
             return
         await self._intake.submit(message, Kind.QUESTION, from_command=True, party=party)
 

@@ -34,7 +34,9 @@ class PreferencesService:
 
     async def show_language_menu(self, author: Author, update_id: int) -> None:
         current = await self.current_locale(author)
-        menu = render.language_menu(self._locales.get(current), self.language_options(), current)
+        menu = render.language.language_menu(
+            self._locales.get(current), self.language_options(), current
+        )
         await self._replies.queue(menu.send(author.chat_id, f"reply:{update_id}"))
 
     async def choose_language(
@@ -45,13 +47,13 @@ class PreferencesService:
         The locale is checked here, not trusted from the button: callback data can be forged.
         """
         if locale not in self._locales.catalogs:
-            return render.stale_button(self._locales.get(await self.current_locale(author)))
+            return render.common.stale_button(self._locales.get(await self.current_locale(author)))
         await self._repo.set_locale_choice(
             author.user_id, author.language_code, locale, self._clock()
         )
         tr, name = self._locales.get(locale), native_name(locale)
-        chosen = render.language_chosen(tr, name)
+        chosen = render.language.language_chosen(tr, name)
         await self._replies.queue(
             chosen.edit(author.chat_id, menu_message_id, f"lang:{update_id}")
         )
-        return render.language_chosen_toast(tr, name)
+        return render.language.language_chosen_toast(tr, name)

@@ -32,15 +32,17 @@ class PrivacyService:
 
     async def explain(self, author: Author, update_id: int) -> None:
         tr = await self._catalog(author)
-        await self._replies.queue(render.privacy(tr).send(author.chat_id, f"reply:{update_id}"))
+        await self._replies.queue(
+            render.privacy.privacy(tr).send(author.chat_id, f"reply:{update_id}")
+        )
 
     async def ask_to_forget(self, author: Author, update_id: int) -> None:
         tr = await self._catalog(author)
         _, total = await self._repo.submissions_of(author.user_id, 1)
-        prompt = render.forget_prompt(tr, total)
+        prompt = render.privacy.forget_prompt(tr, total)
         await self._replies.queue(prompt.send(author.chat_id, f"reply:{update_id}"))
 
-    async def forget(self, author: Author) -> render.Reply:
+    async def forget(self, author: Author) -> render.base.Reply:
         """Erase; returns the confirmation, in the participant's language (looked up before
         erasing). The caller shows it by editing the prompt directly, not through the outbox:
         an outbox row would be one more record of this chat after the erasure."""
@@ -51,4 +53,4 @@ class PrivacyService:
         for sub in posted:
             if sub.feed == "post":
                 await self._moderation.refresh_post(sub.id)
-        return render.forgotten(tr)
+        return render.privacy.forgotten(tr)

@@ -1,0 +1,34 @@
+"""Every text the bot sends, one module per capability (mirroring `bot/services/`).
+
+Callers write `render.intake.confirmation(...)`: the module says whose text it is.
+"""
+
+from bot.render import (
+    base,
+    broadcast,
+    browse,
+    common,
+    curation,
+    intake,
+    language,
+    live,
+    moderation,
+    parties,
+    privacy,
+    statistics,
+)
+
+__all__ = [
+    "base",
+    "broadcast",
+    "browse",
+    "common",
+    "curation",
+    "intake",
+    "language",
+    "live",
+    "moderation",
+    "parties",
+    "privacy",
+    "statistics",
+]
