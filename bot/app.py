@@ -3,39 +3,36 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from telegram.ext import ApplicationBuilder, ContextTypes
 from telegram.request import HTTPXRequest
 
-from bot.broadcasts import BroadcastService, BroadcastWorker
 from bot.config import Settings
 from bot.context import BotContext, Services, TownHallApplication
-from bot.feed import FeedWorker
-from bot.handlers import common, moderator, participant
 from bot.i18n import Locales
-from bot.polling import RawUpdatesRequest
+from bot.services.broadcast import BroadcastService
 from bot.services.browse import BrowseService
 from bot.services.curation import CurationService
+from bot.services.feed import FeedService
 from bot.services.intake import Clock, IntakeRules, IntakeService, utc_now
 from bot.services.language import Detector, make_detector
 from bot.services.live import LiveService
 from bot.services.moderation import ModerationService
-from bot.services.outbox import Replies
 from bot.services.parties import PartyService
 from bot.services.preferences import PreferencesService
 from bot.services.privacy import PrivacyService
+from bot.services.readers import Readers
+from bot.services.replies import ReplyWriter
 from bot.services.translation import Engine, install_http_timeout, make_engine
-from bot.translation_worker import TranslationWorker
-from bot.workers import OutboxSender
-from storage.broadcasts import BroadcastStore
-from storage.curation import CurationStore
-from storage.live import LiveStore
-from storage.moderation import ModerationStore
-from storage.parties import PartyStore
-from storage.repository import Repository
-from storage.votes import VoteStore
+from bot.telegram import handlers
+from bot.telegram.polling import RawUpdatesRequest
+from bot.workers.base import WorkerHealth
+from bot.workers.broadcast import BroadcastWorker
+from bot.workers.feed import FeedWorker
+from bot.workers.sender import OutboxSender
+from bot.workers.translation import TranslationWorker
+from storage import Stores
 
 # Telegram allows ~30 messages/s; at a few hundred ms per request 8 in flight keep up with
 # that. More connections only cost CPU: httpcore scans its whole pool on every request.
@@ -63,28 +60,28 @@ def configured_engine(settings: Settings) -> Engine | None:
 
 
 def build_translation_worker(
-    settings: Settings, repo: Repository, on_translated: Callable[[list[int]], Awaitable[None]]
+    settings: Settings, stores: Stores, health: WorkerHealth | None = None
 ) -> TranslationWorker:
     return TranslationWorker(
-        repo,
+        stores.translations,
         shared_detector(settings.detector, settings.languages),
         configured_engine(settings),
         settings.language,
         # A long text is several requests; the hard limit covers the whole of it.
         call_timeout=settings.translator_timeout * 3,
-        on_translated=on_translated,
+        health=health,
     )
 
 
 def build_application(
     settings: Settings,
-    repo: Repository,
+    stores: Stores,
     locales: Locales,
     *,
     clock: Clock = utc_now,
     send_concurrency: int = SEND_CONCURRENCY,
 ) -> TownHallApplication:
-    """Build the PTB application (without PTB's Updater: polling.py owns fetching)."""
+    """Build the PTB application (without PTB's Updater: bot/telegram/polling.py fetches)."""
     updates_request = RawUpdatesRequest(connection_pool_size=2)
     application = (
         ApplicationBuilder()
@@ -98,111 +95,100 @@ def build_application(
         .build()
     )
     assert isinstance(application, TownHallApplication)
+    health = WorkerHealth()
     sender = OutboxSender(
-        repo, application.bot, rate=settings.send_rate, concurrency=send_concurrency
+        stores.outbox,
+        stores.participants,
+        application.bot,
+        rate=settings.send_rate,
+        concurrency=send_concurrency,
+        health=health,
     )
-    rules = IntakeRules(
-        min_weight=settings.min_length,
-        quota_limit=settings.rate_limit,
-        quota_window=timedelta(seconds=settings.rate_window_s),
+    replies = ReplyWriter(stores.outbox, sender.wake, clock)
+    readers = Readers(stores.participants, stores.parties, locales, settings.language)
+    feed = FeedService(
+        stores.moderation, stores.submissions, readers, replies, settings.moderator_chat, clock
     )
-    store = ModerationStore(repo.db)
-    moderation = ModerationService(repo, store, locales, settings, sender.wake, clock)
-    curation: list[CurationService] = []  # made below: it needs the translator, and back
-
-    async def working_text_ready(ids: list[int]) -> None:
-        await curation[0].on_translated(ids)
-
-    translator = build_translation_worker(settings, repo, working_text_ready)
-    curation.append(
-        CurationService(
-            repo, CurationStore(repo.db), moderation, locales, settings, translator, sender.wake,
-            clock,
-        )
-    )  # fmt: skip
-    feed = None
-    if settings.moderator_chat is not None:
-        feed = FeedWorker(store, moderation, settings.moderator_chat, sender.wake, clock)
+    translator = build_translation_worker(settings, stores, health)
+    curation = CurationService(
+        stores.curation, stores.submissions, readers, replies, feed, settings, translator, clock
+    )
+    translator.set_on_translated(curation.on_translated)
+    feed_worker = FeedWorker(feed, health) if settings.moderator_chat is not None else None
 
     def text_changed() -> None:
         translator.wake()
-        if feed is not None:
-            feed.wake()
+        if feed_worker is not None:
+            feed_worker.wake()
 
     intake = IntakeService(
-        repo,
-        locales,
-        rules,
-        sender.wake,
+        stores.submissions,
+        stores.participants,
+        readers,
+        replies,
+        IntakeRules(
+            min_weight=settings.min_length,
+            quota_limit=settings.rate_limit,
+            quota_window=timedelta(seconds=settings.rate_window_s),
+        ),
         clock,
         notify_text_changed=text_changed,
         event=settings.event,
         working_language=settings.language,
-        refresh_post=moderation.refresh_post,
+        refresh_post=feed.refresh_post,
     )
-    preferences = PreferencesService(repo, locales, sender.wake, clock)
-    broadcast_store = BroadcastStore(repo.db)
-    replies = Replies(repo, sender.wake, clock)
     event = settings.event
     broadcaster = BroadcastWorker(
-        broadcast_store,
-        locales,
+        stores.broadcasts,
+        readers,
         translator,
-        moderation,
         replies,
         lambda locale: event.name_in(locale, settings.language) if event else None,
         clock,
+        health,
     )
-    broadcasts = BroadcastService(
-        broadcast_store,
-        moderation,
-        locales,
-        locales.resolve(None, settings.language),
+    moderation = ModerationService(
+        stores.moderation,
+        stores.submissions,
+        stores.statistics,
+        readers,
         replies,
-        broadcaster.wake,
+        feed,
+        settings,
         clock,
     )
     application.services = Services(
         settings=settings,
-        repo=repo,
+        stores=stores,
         locales=locales,
+        readers=readers,
+        replies=replies,
+        health=health,
         intake=intake,
-        preferences=preferences,
+        preferences=PreferencesService(stores.participants, readers, replies, clock),
         moderation=moderation,
-        privacy=PrivacyService(repo, locales, moderation, sender.wake, clock),
+        privacy=PrivacyService(stores.participants, stores.submissions, readers, replies, feed),
         sender=sender,
         translator=translator,
-        feed=feed,
+        feed=feed_worker,
         updates_request=updates_request,
-        broadcasts=broadcasts,
+        broadcasts=BroadcastService(stores.broadcasts, readers, replies, broadcaster.wake, clock),
         broadcaster=broadcaster,
-        curation=curation[0],
-        live=LiveService(
-            repo, LiveStore(repo.db), moderation, locales, settings, sender.wake, clock
-        ),
+        curation=curation,
+        live=LiveService(stores.live, stores.submissions, readers, replies, feed, settings, clock),
         parties=PartyService(
-            repo,
-            PartyStore(repo.db),
-            intake,
-            moderation,
-            locales,
-            settings.moderator_chat,
-            sender.wake,
-            clock,
+            stores.parties, intake, readers, replies, settings.moderator_chat, clock
         ),
         browse=BrowseService(
-            repo,
-            VoteStore(repo.db),
-            locales,
+            stores.votes,
+            stores.participants,
+            readers,
+            replies,
             translator,
             settings.browse_statuses,
             settings.language,
-            sender.wake,
             clock,
         ),
     )
-    common.register(application)
-    participant.register(application)
-    moderator.register(application, settings.moderator_chat)
-    common.register_fallbacks(application)
+    handlers.register(application, settings.moderator_chat)
     return application

@@ -15,7 +15,7 @@ matplotlib.use("Agg")  # no display on a server
 import matplotlib.pyplot as plt
 from matplotlib.ticker import MaxNLocator
 
-from storage.repository import Statistics
+from storage.statistics import Statistics
 
 MAX_LANGUAGES = 20
 

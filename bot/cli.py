@@ -134,7 +134,7 @@ def _check(settings: Settings) -> int:
 def _export(settings: Settings, args: argparse.Namespace) -> int:
     from bot.services import export
     from storage.db import open_reader
-    from storage.repository import (
+    from storage.export import (
         AUDIT_COLUMNS,
         ExportFilter,
         iter_audit_rows,
@@ -189,8 +189,10 @@ def _write_export(
 
 
 def _stats(settings: Settings, ops: bool, chart: Path | None) -> int:
+
     from bot.ops import health_document
-    from storage import Repository, open_database
+    from storage import open_database
+    from storage.statistics import StatisticsStore
 
     if not settings.db_path.exists():
         print(f"townhall-bot: no database at {settings.db_path} (TOWNHALL_DB)", file=sys.stderr)
@@ -199,10 +201,12 @@ def _stats(settings: Settings, ops: bool, chart: Path | None) -> int:
     async def read() -> tuple[int, dict[str, object]]:
         db = await open_database(settings.db_path)
         try:
-            repo = Repository(db)
+            figures = StatisticsStore(db)
             if ops:
-                return health_document(await repo.ops_figures(time.time()))
-            stats = await repo.statistics()
+                # As the running bot last recorded them (a worker that keeps failing).
+                workers = {n: json.loads(s) for n, s in (await figures.worker_states()).items()}
+                return health_document(await figures.ops_figures(time.time()), workers)
+            stats = await figures.statistics()
         finally:
             await db.close()
         if chart is not None:
@@ -263,7 +267,8 @@ def _restore(settings: Settings, source: Path) -> int:
 def _purge(settings: Settings, days: int) -> int:
     from datetime import UTC, datetime, timedelta
 
-    from storage import Repository, open_database
+    from storage import open_database
+    from storage.participants import ParticipantStore
 
     if days < 0:
         print("townhall-bot: --older-than needs a number of days, 0 or more", file=sys.stderr)
@@ -276,7 +281,7 @@ def _purge(settings: Settings, days: int) -> int:
         db = await open_database(settings.db_path)
         try:
             cutoff = datetime.now(UTC) - timedelta(days=days)
-            return await Repository(db).purge_older_than(cutoff)
+            return await ParticipantStore(db).purge_older_than(cutoff)
         finally:
             await db.close()
 

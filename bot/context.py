@@ -7,11 +7,9 @@ from typing import Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from bot.broadcasts import BroadcastService, BroadcastWorker
 from bot.config import Settings
-from bot.feed import FeedWorker
 from bot.i18n import Locales
-from bot.polling import RawUpdatesRequest
+from bot.services.broadcast import BroadcastService
 from bot.services.browse import BrowseService
 from bot.services.curation import CurationService
 from bot.services.intake import IntakeService
@@ -20,16 +18,25 @@ from bot.services.moderation import ModerationService
 from bot.services.parties import PartyService
 from bot.services.preferences import PreferencesService
 from bot.services.privacy import PrivacyService
-from bot.translation_worker import TranslationWorker
-from bot.workers import OutboxSender
-from storage.repository import Repository
+from bot.services.readers import Readers
+from bot.services.replies import ReplyWriter
+from bot.telegram.polling import RawUpdatesRequest
+from bot.workers.base import WorkerHealth
+from bot.workers.broadcast import BroadcastWorker
+from bot.workers.feed import FeedWorker
+from bot.workers.sender import OutboxSender
+from bot.workers.translation import TranslationWorker
+from storage import Stores
 
 
 @dataclass(frozen=True)
 class Services:
     settings: Settings
-    repo: Repository
+    stores: Stores
     locales: Locales
+    readers: Readers
+    replies: ReplyWriter
+    health: WorkerHealth
     intake: IntakeService
     preferences: PreferencesService
     moderation: ModerationService

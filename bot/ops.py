@@ -15,7 +15,8 @@ from typing import IO, Any
 
 from aiohttp import web
 
-from storage.repository import OpsFigures, Repository
+from bot.workers.base import FAILING_AFTER, WorkerHealth
+from storage.statistics import OpsFigures, StatisticsStore
 
 _log = logging.getLogger(__name__)
 
@@ -44,16 +45,35 @@ def hold_database_lock(db_path: Path) -> IO[str]:
     return handle
 
 
-def health_document(figures: OpsFigures) -> tuple[int, dict[str, Any]]:
-    """(HTTP status, body) for /healthz."""
+def health_document(
+    figures: OpsFigures, workers: dict[str, dict[str, Any]] | None = None
+) -> tuple[int, dict[str, Any]]:
+    """(HTTP status, body) for /healthz: degraded when a message has waited too long or a
+    worker keeps failing (its last error is in the body)."""
+    workers = workers or {}
     stale = (figures.oldest_outbox_seconds or 0.0) > STALE_OUTBOX_S
-    body: dict[str, Any] = {"status": "degraded" if stale else "ok", **asdict(figures)}
-    return (503 if stale else 200), body
+    failing = sorted(n for n, s in workers.items() if int(s.get("failures", 0)) >= FAILING_AFTER)
+    degraded = stale or bool(failing)
+    body: dict[str, Any] = {
+        "status": "degraded" if degraded else "ok",
+        **asdict(figures),
+        "failing_workers": failing,
+        "workers": workers,
+    }
+    return (503 if degraded else 200), body
 
 
-def health_routes(repo: Repository) -> list[web.RouteDef]:
+def health_routes(statistics: StatisticsStore, health: WorkerHealth) -> list[web.RouteDef]:
     async def healthz(request: web.Request) -> web.Response:
-        status, body = health_document(await repo.ops_figures(time.time()))
+        workers = health.snapshot()
+        try:
+            figures = await statistics.ops_figures(time.time())
+        except Exception as error:  # the database itself is in trouble: say so, don't crash
+            return web.json_response(
+                {"status": "degraded", "database": type(error).__name__, "workers": workers},
+                status=503,
+            )
+        status, body = health_document(figures, workers)
         return web.json_response(body, status=status)
 
     return [web.get("/healthz", healthz)]

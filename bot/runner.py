@@ -4,9 +4,12 @@ SIGTERM/SIGINT."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import logging
 import secrets
 import signal
+from dataclasses import asdict
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -15,11 +18,12 @@ from telegram.error import InvalidToken
 from bot import ops
 from bot.app import build_application
 from bot.config import Settings
-from bot.context import TownHallApplication
+from bot.context import Services, TownHallApplication
 from bot.i18n import load_locales
-from bot.menus import publish_menus, publish_staff_menus
-from bot.polling import ALLOWED_UPDATES, DurablePoller
-from storage import Repository, open_database
+from bot.telegram.menus import publish_menus, publish_staff_menus
+from bot.telegram.polling import ALLOWED_UPDATES, DurablePoller
+from bot.workers.base import SupervisedWorker, WorkerHealth, WorkerState
+from storage import Stores, open_database
 
 _log = logging.getLogger(__name__)
 
@@ -45,8 +49,8 @@ async def run_bot(
     try:
         db = await open_database(settings.db_path)
         try:
-            repo = Repository(db)
-            application = build_application(settings, repo, load_locales(settings.locales_dir))
+            stores = Stores.on(db)
+            application = build_application(settings, stores, load_locales(settings.locales_dir))
             try:
                 await application.initialize()  # getMe: the token is checked here
             except InvalidToken:
@@ -55,7 +59,7 @@ async def run_bot(
                 ) from None
             await application.start()
             try:
-                await _serve(application, repo, stop, health_port)
+                await _serve(application, stores, stop, health_port)
             finally:
                 await application.stop()
                 await application.shutdown()
@@ -71,12 +75,12 @@ run_polling = run_bot
 
 async def _serve(
     application: TownHallApplication,
-    repo: Repository,
+    stores: Stores,
     stop: asyncio.Event,
     health_port: int | None,
 ) -> None:
     services, settings = application.services, application.services.settings
-    uncertain = await repo.requeue_interrupted()
+    uncertain = await stores.outbox.requeue_interrupted()
     if uncertain:
         _log.warning(
             "%d message(s) were on the wire when the bot last stopped; sending them again"
@@ -84,36 +88,64 @@ async def _serve(
             uncertain,
         )
     await services.moderation.load()
-    services.sender.start()
-    services.translator.start()
+    _record_worker_health(services.health, stores)
+    async with contextlib.AsyncExitStack() as workers:
+        # Started here and stopped in reverse order: the sender last, so that what the
+        # others queued on their way out still has a chance to go.
+        for worker, timeout in _workers(services):
+            worker.start()
+            workers.push_async_callback(worker.stop, timeout)
+        menus = asyncio.create_task(_publish_all_menus(application))
+        inbox = DurablePoller(application, stores.inbox, raw_request=services.updates_request)
+        await inbox.replay()
+        http = await _start_http(application, stores, inbox, health_port)
+        _log.info("townhall-bot is running as @%s", application.bot.username)
+        try:
+            if settings.webhook_url is None:
+                # A webhook left set would make every getUpdates fail with 409.
+                await application.bot.delete_webhook(drop_pending_updates=False)
+                await inbox.run(stop)
+            else:
+                await stop.wait()
+        finally:
+            menus.cancel()
+            if http is not None:
+                await http.cleanup()  # no new updates from here on
+            _log.info("stopping: finishing updates in hand")
+            if not await inbox.drain(DRAIN_TIMEOUT_S):
+                _log.warning(
+                    "some updates were cut short; they will be replayed at the next start"
+                )
+    _log.info("stopped after handling %d updates", inbox.processed)
+
+
+def _workers(services: Services) -> list[tuple[SupervisedWorker, float]]:
+    """Every background worker with its stop timeout, in starting order."""
+    started: list[tuple[SupervisedWorker, float]] = [(services.sender, SENDER_STOP_TIMEOUT_S)]
+    started.append((services.translator, TRANSLATOR_STOP_TIMEOUT_S))
     if services.feed is not None:
-        services.feed.start()
-    services.broadcaster.start()
-    menus = asyncio.create_task(_publish_all_menus(application))
-    inbox = DurablePoller(application, repo, raw_request=services.updates_request)
-    await inbox.replay()
-    http = await _start_http(application, repo, inbox, health_port)
-    _log.info("townhall-bot is running as @%s", application.bot.username)
-    try:
-        if settings.webhook_url is None:
-            # A webhook left set would make every getUpdates fail with 409.
-            await application.bot.delete_webhook(drop_pending_updates=False)
-            await inbox.run(stop)
-        else:
-            await stop.wait()
-    finally:
-        menus.cancel()
-        if http is not None:
-            await http.cleanup()  # no new updates from here on
-        _log.info("stopping: finishing updates in hand")
-        if not await inbox.drain(DRAIN_TIMEOUT_S):
-            _log.warning("some updates were cut short; they will be replayed at the next start")
-        if services.feed is not None:
-            await services.feed.stop()
-        await services.broadcaster.stop(TRANSLATOR_STOP_TIMEOUT_S)
-        await services.translator.stop(TRANSLATOR_STOP_TIMEOUT_S)
-        await services.sender.stop(SENDER_STOP_TIMEOUT_S)
-        _log.info("stopped after handling %d updates", inbox.processed)
+        started.append((services.feed, TRANSLATOR_STOP_TIMEOUT_S))
+    started.append((services.broadcaster, TRANSLATOR_STOP_TIMEOUT_S))
+    return started
+
+
+def _record_worker_health(health: WorkerHealth, stores: Stores) -> None:
+    """Save a worker's state when it starts or stops failing, for `stats --ops` (another
+    process). Best effort: the database may be the very thing that fails."""
+    pending: set[asyncio.Task[None]] = set()
+
+    async def save(name: str, state: WorkerState) -> None:
+        try:
+            await stores.statistics.record_worker_state(name, json.dumps(asdict(state)))
+        except Exception as error:
+            _log.warning("could not record %s worker health: %s", name, type(error).__name__)
+
+    def changed(name: str, state: WorkerState) -> None:
+        task = asyncio.create_task(save(name, WorkerState(**asdict(state))))
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+
+    health.on_change = changed
 
 
 async def _publish_all_menus(application: TownHallApplication) -> None:
@@ -131,13 +163,13 @@ async def _publish_all_menus(application: TownHallApplication) -> None:
 
 async def _start_http(
     application: TownHallApplication,
-    repo: Repository,
+    stores: Stores,
     inbox: DurablePoller,
     health_port: int | None,
 ) -> web.AppRunner | None:
     """The webhook endpoint and /healthz (webhook mode), or /healthz alone if asked for."""
     settings = application.services.settings
-    routes = ops.health_routes(repo)
+    routes = ops.health_routes(stores.statistics, application.services.health)
     if settings.webhook_url is not None:
         # Telegram sends this secret with every update; without it a request is refused.
         secret = settings.webhook_secret or secrets.token_urlsafe(32)

@@ -2,6 +2,6 @@
 
 from storage.db import Database, open_database
 from storage.errors import NotFound, StorageError
-from storage.repository import Repository
+from storage.stores import Stores
 
-__all__ = ["Database", "NotFound", "Repository", "StorageError", "open_database"]
+__all__ = ["Database", "NotFound", "StorageError", "Stores", "open_database"]

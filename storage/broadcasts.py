@@ -17,7 +17,8 @@ from datetime import datetime
 
 from storage.db import Database
 from storage.models import OutboxMessage, format_timestamp
-from storage.repository import ERASED_PARTICIPANT, UNCONFIRMED, queue_in_transaction
+from storage.outbox import UNCONFIRMED, queue_in_transaction
+from storage.participants import ERASED_PARTICIPANT
 
 DRAFT, SENDING, DONE, CANCELLED = "draft", "sending", "done", "cancelled"
 

@@ -14,9 +14,9 @@ from enum import StrEnum
 import aiosqlite
 
 from storage.db import Database
-from storage.models import OutboxMessage, Status, Submission, format_timestamp
+from storage.models import OutboxMessage, Status, Submission, format_timestamp, submission_from_row
 from storage.moderation import Actor, audit_in_transaction
-from storage.repository import queue_in_transaction, submission_from_row
+from storage.outbox import queue_in_transaction
 
 # What may be merged, and into what: closed ones (rejected, withdrawn, merged) take no part.
 MERGE_SOURCES = frozenset({Status.PENDING, Status.SHORTLISTED, Status.APPROVED})

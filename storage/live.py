@@ -21,9 +21,10 @@ from storage.models import (
     Submission,
     format_timestamp,
     parse_timestamp,
+    submission_from_row,
 )
 from storage.moderation import Actor, audit_in_transaction
-from storage.repository import queue_in_transaction, submission_from_row
+from storage.outbox import queue_in_transaction
 
 LIVE_KEY = "live_now"
 # What can be put on air: the run order's questions, and (the show does not wait) any question

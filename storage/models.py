@@ -1,7 +1,8 @@
-"""Frozen dataclasses returned by the repository, and the enums stored in columns."""
+"""Frozen dataclasses returned by the stores, and the enums stored in columns."""
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -125,3 +126,35 @@ class OutboxItem:
 class InboxUpdate:
     update_id: int
     payload: dict[str, Any]
+
+
+def submission_from_row(row: sqlite3.Row) -> Submission:
+    return Submission(
+        id=row["id"],
+        chat_id=row["chat_id"],
+        message_id=row["message_id"],
+        participant_id=row["participant_id"],
+        kind=Kind(row["kind"]),
+        status=Status(row["status"]),
+        text=row["text"],
+        locale=row["locale"],
+        language=row["language"],
+        language_confidence=row["language_confidence"],
+        translation=row["translation"],
+        translation_engine=row["translation_engine"],
+        created_at=parse_timestamp(row["created_at"]),
+        updated_at=parse_timestamp(row["updated_at"]),
+        translation_status=TranslationStatus(row["translation_status"]),
+        translated_at=parse_timestamp(row["translated_at"]) if row["translated_at"] else None,
+        decided_by=row["decided_by"],
+        reason=row["reason"],
+        position=row["position"],
+        feed=row["feed"],
+        topic=row["topic"],
+        votes=row["votes"],
+        similar_to=tuple(int(i) for i in (row["similar_to"] or "").split()),
+        merged_into=row["merged_into"],
+        translation_reviewed_by=row["translation_reviewed_by"],
+        party_id=row["party_id"],
+        party_place=row["party_place"],
+    )

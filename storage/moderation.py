@@ -12,8 +12,8 @@ from datetime import datetime
 import aiosqlite
 
 from storage.db import Database
-from storage.models import OutboxMessage, Status, Submission, format_timestamp
-from storage.repository import queue_in_transaction, submission_from_row
+from storage.models import OutboxMessage, Status, Submission, format_timestamp, submission_from_row
+from storage.outbox import queue_in_transaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,13 +96,6 @@ def token_hash(token: str) -> str:
 class ModerationStore:
     def __init__(self, db: Database) -> None:
         self.db = db
-
-    async def merged_askers(self, submission_id: int) -> list[Submission]:
-        """The submissions merged into this one (their askers hear what becomes of it)."""
-        rows = await self.db.fetchall(
-            "SELECT * FROM submissions WHERE merged_into = ? ORDER BY id", (submission_id,)
-        )
-        return [submission_from_row(r) for r in rows]
 
     async def similar_and_merged(self, submission_id: int) -> tuple[list[int], list[int]]:
         """Look-alikes found either way (most similar first) that were not merged into it,

@@ -59,6 +59,11 @@ class PartyStore:
         )
         return [(_party(r), int(r["asked"])) for r in rows]
 
+    async def party_locale(self, party_id: int) -> str | None:
+        """A viewing party's language now (an organizer may have changed it since)."""
+        row = await self.db.fetchone("SELECT locale FROM parties WHERE id = ?", (party_id,))
+        return str(row["locale"]) if row else None
+
 
 def _party(row: sqlite3.Row) -> Party:
     return Party(int(row["id"]), int(row["chat_id"]), str(row["place"]), str(row["locale"]))

@@ -9,8 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from storage.db import Database
-from storage.models import Kind, Submission, format_timestamp
-from storage.repository import submission_from_row
+from storage.models import Kind, Submission, format_timestamp, submission_from_row
 
 
 class Sort(StrEnum):

@@ -14,8 +14,9 @@ import pytest
 
 from bot.config import Settings, load_settings
 from bot.runner import run_polling
-from storage import Repository, open_database
+from storage import open_database
 from storage.models import Submission
+from storage.submissions import SubmissionStore
 from tests.fakes.telegram_api import FakeTelegram
 
 TOKEN = "123456:TEST-token-never-logged"
@@ -95,7 +96,7 @@ async def load_submission(bot: RunningBot, submission_id: int) -> Submission:
     """A submission as the bot's own repository reads it."""
     db = await open_database(bot.settings.db_path)
     try:
-        return await Repository(db).submission(submission_id)
+        return await SubmissionStore(db).submission(submission_id)
     finally:
         await db.close()
 

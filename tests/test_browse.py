@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import callbacks, render
+from bot import render
 from bot.i18n import load_locales
+from bot.telegram import callbacks
 from storage.votes import Sort, VoteOutcome
 from tests.conftest import RunningBot, running_bot
 from tests.fakes.libretranslate import FakeLibreTranslate

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from bot import callbacks, render
+from bot import render
 from bot.i18n import load_locales
-from storage.repository import submission_from_row
+from bot.telegram import callbacks
+from storage.models import submission_from_row
 from tests.conftest import RunningBot, running_bot
 from tests.fakes.libretranslate import FakeLibreTranslate
 from tests.fakes.telegram_api import FakeTelegram

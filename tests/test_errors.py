@@ -11,7 +11,7 @@ from bot import render
 from bot.app import build_application
 from bot.config import load_settings
 from bot.i18n import load_locales
-from storage import Repository, open_database
+from storage import Stores, open_database
 from tests.conftest import bot_env
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -24,7 +24,7 @@ async def test_handler_failure_queues_an_apology(
     settings = load_settings(bot_env(fake, tmp_path / "t.db"))
     db = await open_database(settings.db_path)
     locales = load_locales(ROOT / "locales")
-    application = build_application(settings, Repository(db), locales)
+    application = build_application(settings, Stores.on(db), locales)
     await application.initialize()
     try:
 

@@ -12,10 +12,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import callbacks, render
+from bot import render
 from bot.config import ConfigError, load_settings
 from bot.event import EventFileError, intake_is_open, load_event
 from bot.i18n import load_locales
+from bot.telegram import callbacks
 from tests.conftest import RunningBot, load_submission, running_bot
 from tests.fakes.telegram_api import FakeTelegram
 from tests.process import run_cli

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import callbacks, render
+from bot import render
 from bot.i18n import Gettext, load_locales, native_name
+from bot.telegram import callbacks
 from tests.conftest import RunningBot, load_submission, running_bot
 from tests.fakes.telegram_api import FakeTelegram
 

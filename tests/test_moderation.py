@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from bot import callbacks, render
+from bot import render
 from bot.domain import Action
 from bot.i18n import load_locales
+from bot.telegram import callbacks
 from tests.conftest import RunningBot, load_submission, running_bot
 from tests.fakes.telegram_api import FakeTelegram
 from tests.process import run_cli

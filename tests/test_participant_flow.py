@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import callbacks, render
+from bot import render
 from bot.i18n import Gettext, load_locales
+from bot.telegram import callbacks
 from storage.models import Kind
 from tests.conftest import RunningBot, running_bot
 from tests.fakes.telegram_api import FakeTelegram

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot import callbacks, render
+from bot import render
 from bot.i18n import load_locales
+from bot.telegram import callbacks
 from tests.conftest import RunningBot, running_bot
 from tests.fakes.telegram_api import FakeTelegram
 from tests.process import run_cli

@@ -7,8 +7,8 @@ import threading
 
 import pytest
 
-from bot import translation_worker
-from bot.translation_worker import CircuitBreaker, retry_delay, run_in_daemon_thread
+from bot.workers import translation as translation_worker
+from bot.workers.translation import CircuitBreaker, retry_delay, run_in_daemon_thread
 
 
 class FakeClock:

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from bot import callbacks, domain, render
+from bot import domain, render
 from bot.config import ConfigError, load_settings
 from bot.i18n import load_locales
 from bot.services.export import COLUMNS, neutralise, write_csv
+from bot.telegram import callbacks
 from storage.models import Kind, Status, Submission
 
 LOCALES = Path(__file__).resolve().parent.parent / "locales"

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot import callbacks
 from bot.i18n import Gettext
 from bot.render.base import Button, Reply, escape, snippet
+from bot.telegram import callbacks
 from storage.broadcasts import Broadcast, Progress
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot import callbacks
 from bot.i18n import Gettext
 from bot.render.base import Button, Reply, clip_to, escape, ref
+from bot.telegram import callbacks
 from storage.models import Submission
 from storage.votes import Sort, VoteOutcome
 

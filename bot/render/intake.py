@@ -7,7 +7,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from bot import callbacks
 from bot.i18n import Gettext
 from bot.render.base import (
     Button,
@@ -19,6 +18,7 @@ from bot.render.base import (
     snippet,
     status_label,
 )
+from bot.telegram import callbacks
 from storage.models import Kind, Status, Submission
 
 

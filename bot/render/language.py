@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot import callbacks
 from bot.i18n import Gettext
 from bot.render.base import Button, Reply, escape
+from bot.telegram import callbacks
 
 LANGUAGE_BUTTONS_PER_ROW = 2
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-from bot import callbacks
 from bot.domain import RULES, Action
 from bot.i18n import Gettext
 from bot.render.base import (
@@ -20,6 +19,7 @@ from bot.render.base import (
     ref,
     status_label,
 )
+from bot.telegram import callbacks
 from storage.models import Status, Submission
 
 _POST_TEXT_CHARS = 1500  # original and translation each: a post stays far under 4,096

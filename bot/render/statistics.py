@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from bot.i18n import Gettext
 from bot.render.base import LIST_LINES, Reply, escape, kind_label, status_label
 from storage.models import Kind, Status
-from storage.repository import Statistics
+from storage.statistics import Statistics
 
 
 def statistics(tr: Gettext, stats: Statistics, hours: int = 6) -> Reply:

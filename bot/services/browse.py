@@ -12,16 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 
-from bot import callbacks, render
-from bot.i18n import Locales
+from bot import render
 from bot.services.intake import Author, Clock, utc_now
-from bot.services.outbox import Replies
-from bot.services.speakers import locale_of
-from bot.translation_worker import ENGINE_ERRORS, TranslationWorker
+from bot.services.readers import Readers
+from bot.services.replies import ReplyWriter, reply_key
+from bot.telegram import callbacks
+from bot.workers.translation import ENGINE_ERRORS, TranslationWorker
 from storage.models import Submission
-from storage.repository import Repository
+from storage.participants import ParticipantStore
 from storage.votes import PublicItem, Sort, VoteOutcome, VoteStore
 
 _log = logging.getLogger(__name__)
@@ -32,30 +31,31 @@ TRANSLATION_WAIT_S = 4.0  # a page shows what it has by then; the cache fills fo
 class BrowseService:
     def __init__(
         self,
-        repo: Repository,
         votes: VoteStore,
-        locales: Locales,
+        participants: ParticipantStore,
+        readers: Readers,
+        replies: ReplyWriter,
         translator: TranslationWorker,
         statuses: tuple[str, ...],
         working_language: str,
-        notify_outbox: Callable[[], None],
         clock: Clock = utc_now,
     ) -> None:
-        self._repo = repo
         self._votes = votes
-        self._locales = locales
+        self._participants = participants
+        self._readers = readers
+        self._locales = readers.locales
         self._translator = translator
         self._statuses = statuses
         self._working = working_language
-        self._replies = Replies(repo, notify_outbox, clock)
+        self._replies = replies
         self._clock = clock
 
     async def _locale(self, author: Author) -> str:
-        return await locale_of(self._repo, self._locales, author.user_id, author.language_code)
+        return await self._readers.locale_of(author)
 
     async def show(self, author: Author, update_id: int) -> None:
         page = await self._page(author, await self._locale(author), Sort.VOTES, 0, None)
-        await self._replies.queue(page.send(author.chat_id, f"reply:{update_id}"))
+        await self._replies.queue(page.send(author.chat_id, reply_key(update_id)))
 
     async def turn(
         self, author: Author, update_id: int, message_id: int, action: callbacks.BrowsePage
@@ -71,7 +71,9 @@ class BrowseService:
         locale = await self._locale(author)
         tr = self._locales.get(locale)
         # A voter is told of answers to what they voted for: kept like someone who /start-ed.
-        await self._repo.register_participant(author.user_id, author.language_code, self._clock())
+        await self._participants.register_participant(
+            author.user_id, author.language_code, self._clock()
+        )
         result = await self._votes.toggle(
             action.submission_id, author.user_id, self._statuses, self._clock()
         )

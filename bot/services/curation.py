@@ -10,21 +10,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from bot import render, similarity
 from bot.config import Settings
 from bot.domain import Role
-from bot.i18n import Locales
+from bot.services.feed import FeedService
 from bot.services.intake import Clock, utc_now
-from bot.services.moderation import ModerationService, Staff
-from bot.services.outbox import Replies
-from bot.translation_worker import TranslationWorker
-from storage.curation import OPEN_STATUSES, CurationStore, Listener, MergeOutcome, Voices
+from bot.services.moderation import Staff
+from bot.services.readers import Readers
+from bot.services.replies import ReplyWriter
+from bot.workers.translation import TranslationWorker
+from storage.curation import OPEN_STATUSES, CurationStore, MergeOutcome, Voices
 from storage.errors import NotFound
 from storage.models import OutboxMessage, Status, Submission
-from storage.repository import Repository
+from storage.submissions import SubmissionStore
 
 _log = logging.getLogger(__name__)
 SHOWN_SIMILAR = 3  # on a post: enough to act on, short enough to read on a phone
@@ -41,23 +42,24 @@ class AnswerText:
 class CurationService:
     def __init__(
         self,
-        repo: Repository,
         store: CurationStore,
-        moderation: ModerationService,
-        locales: Locales,
+        submissions: SubmissionStore,
+        readers: Readers,
+        replies: ReplyWriter,
+        feed: FeedService,
         settings: Settings,
         translator: TranslationWorker,
-        notify_outbox: Callable[[], None],
         clock: Clock = utc_now,
     ) -> None:
-        self._repo = repo
         self._store = store
-        self._moderation = moderation
-        self._locales = locales
+        self._submissions = submissions
+        self._readers = readers
+        self._locales = readers.locales
+        self._replies = replies
+        self._feed = feed
         self._settings = settings
         self._translator = translator
         self._clock = clock
-        self._replies = Replies(repo, notify_outbox, clock)
         self._index: dict[str, dict[int, str]] | None = None  # kind -> id -> normalised text
         self._index_lock = asyncio.Lock()
 
@@ -109,7 +111,7 @@ class CurationService:
         # Read again: a moderator may have acted meanwhile, and the post must show that.
         redraw = [sub.id for sub in subs if sub.id in changed or sub.translation]
         if redraw:
-            await self._moderation.refresh_posts(await self._store.submissions(redraw))
+            await self._feed.refresh_posts(await self._store.submissions(redraw))
 
     async def on_translated(self, ids: Sequence[int]) -> None:
         """The translation worker's hook: look-alikes first, then the posts show both."""
@@ -117,22 +119,22 @@ class CurationService:
             await self.working_texts_ready(ids)
         except Exception:  # similarity is a help: a failure must not lose the post edits
             _log.exception("similar submissions of %s not found", list(ids))
-            await self._moderation.refresh_posts(await self._store.submissions(ids))
+            await self._feed.refresh_posts(await self._store.submissions(ids))
 
     # ---- merges --------------------------------------------------------------------------
 
     async def merge(self, staff: Staff, source_id: int, target_id: int) -> render.base.Reply:
-        tr = await self._moderation.catalog(staff)
+        tr = await self._readers.catalog_of(staff)
         if staff.role < Role.MODERATOR:
             return render.common.staff_only(tr)
         locales = await self._askers_locales(source_id)
-        group = self._moderation.group_catalog()
+        group = self._readers.working_catalog()
 
         def messages(
             source: Submission, target: Submission, moved: Sequence[Submission], voices: Voices
         ) -> list[OutboxMessage]:
-            owed = self._moderation.post_edits(group, source)
-            owed += self._moderation.post_edits(group, target)
+            owed = self._feed.post_edits(source, group)
+            owed += self._feed.post_edits(target, group)
             for sub in moved:
                 if not sub.text:  # erased at the participant's request: no one to tell
                     continue
@@ -163,29 +165,29 @@ class CurationService:
         """The language of each submission a merge of `source_id` will move, by submission id.
         Looked up before the merge's transaction (which builds the notices)."""
         try:
-            source = await self._repo.submission(source_id)
+            source = await self._submissions.submission(source_id)
         except NotFound:
             return {}
-        askers = [source, *await self._moderation.merged_askers(source_id)]
-        return {sub.id: await self._moderation.asker_locale(sub) for sub in askers}
+        askers = [source, *await self._submissions.merged_askers(source_id)]
+        return {sub.id: await self._readers.locale_of_asker(sub) for sub in askers}
 
     # ---- corrected translations ----------------------------------------------------------
 
     async def fix_translation(
         self, staff: Staff, submission_id: int, text: str
     ) -> render.base.Reply:
-        tr = await self._moderation.catalog(staff)
+        tr = await self._readers.catalog_of(staff)
         if staff.role < Role.MODERATOR:
             return render.common.staff_only(tr)
         if not text.strip() or len(text) > MAX_FIXED_TRANSLATION:
             return render.common.usage(tr, "fixtr")
-        group = self._moderation.group_catalog()
+        group = self._readers.working_catalog()
         fixed = await self._store.fix_translation(
             submission_id,
             text.strip(),
             staff.actor,
             self._clock(),
-            lambda sub: self._moderation.post_edits(group, sub),
+            lambda sub: self._feed.post_edits(sub, group),
         )
         if fixed is None:
             return render.curation.translation_not_fixed(tr, submission_id)
@@ -198,21 +200,21 @@ class CurationService:
     async def answer(
         self, staff: Staff, update_id: int, submission_id: int, text: str
     ) -> render.base.Reply:
-        tr = await self._moderation.catalog(staff)
+        tr = await self._readers.catalog_of(staff)
         if staff.role < Role.ORGANIZER:
             return render.common.staff_only(tr, organizers=True)
         if not text.strip():
             return render.common.usage(tr, "answer")
         try:
-            sub = await self._repo.submission(submission_id)
+            sub = await self._submissions.submission(submission_id)
             if sub.merged_into is not None:  # the answer goes to everyone behind it
-                sub = await self._repo.submission(sub.merged_into)
+                sub = await self._submissions.submission(sub.merged_into)
         except NotFound:
             return render.base.Reply(render.moderation.no_such_submission(tr, submission_id))
         recipients = await self._store.audience(sub.id)
         if sub.status is Status.WITHDRAWN or not recipients:
             return render.curation.answer_refused(tr, sub)
-        readers = {r.chat_id: reader_locale(self._locales, r) for r in recipients}
+        readers = {r.chat_id: self._readers.locale_of_listener(r) for r in recipients}
         texts = await self._answer_texts(text.strip(), set(readers.values()))
 
         def messages(answer_id: int) -> list[OutboxMessage]:
@@ -260,13 +262,6 @@ def _working_text(sub: Submission, working_language: str) -> str | None:
     if sub.translation:
         return sub.translation
     return sub.text if sub.language == working_language else None
-
-
-def reader_locale(locales: Locales, person: Listener) -> str:
-    """The language to tell someone in: their choice, else the language they asked in (a
-    party's for its group), else their Telegram app's."""
-    return locales.resolve(person.locale_choice or person.fallback_locale or None,
-                           person.language_code)  # fmt: skip
 
 
 def _counts(voices: Voices) -> tuple[int, int]:

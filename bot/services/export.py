@@ -20,7 +20,7 @@ from typing import IO, TextIO
 from xml.sax.saxutils import escape as xml_escape
 
 from storage.db import open_reader
-from storage.repository import SUBMISSION_COLUMNS, ExportFilter, iter_export_rows
+from storage.export import SUBMISSION_COLUMNS, ExportFilter, iter_export_rows
 
 FORMATS = ("csv", "xlsx", "json")
 # The contract's first columns, in this order; more are added after them, never between.

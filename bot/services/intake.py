@@ -13,14 +13,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from bot import domain, render
-from bot.callbacks import ChooseTopic, SwitchKind
 from bot.event import Event, intake_is_open
-from bot.i18n import Gettext, Locales
-from bot.services.outbox import Replies
-from bot.services.speakers import locale_of
+from bot.i18n import Gettext
+from bot.services.readers import Readers
+from bot.services.replies import ReplyWriter, edit_key, reply_key
+from bot.telegram.callbacks import ChooseTopic, SwitchKind
 from storage.models import Kind, OutboxMessage, Submission
+from storage.participants import ParticipantStore
 from storage.parties import Party
-from storage.repository import NewSubmission, Quota, QuotaExceeded, Repository
+from storage.submissions import NewSubmission, Quota, QuotaExceeded, SubmissionStore
 
 Clock = Callable[[], datetime]
 MY_LIST_LIMIT = 20
@@ -67,10 +68,11 @@ class IntakeRules:
 class IntakeService:
     def __init__(
         self,
-        repo: Repository,
-        locales: Locales,
+        submissions: SubmissionStore,
+        participants: ParticipantStore,
+        readers: Readers,
+        replies: ReplyWriter,
         rules: IntakeRules,
-        notify_outbox: Callable[[], None],
         clock: Clock = utc_now,
         notify_text_changed: Callable[[], None] = lambda: None,
         event: Event | None = None,
@@ -78,19 +80,20 @@ class IntakeService:
         refresh_post: Callable[[int], Awaitable[None]] | None = None,
     ) -> None:
         self._refresh_post = refresh_post or _nothing
-        self._repo = repo
+        self._submissions = submissions
+        self._participants = participants
         self._event = event
         self._working_language = working_language
-        self._locales = locales
+        self._readers = readers
+        self._locales = readers.locales
         self._rules = rules
-        self._replies = Replies(repo, notify_outbox, clock)
-        self._notify = notify_outbox
+        self._replies = replies
         # A new or edited text is something for the translation worker to look at.
         self._text_changed = notify_text_changed
         self._clock = clock
 
     async def locale_for(self, author: Author) -> str:
-        return await locale_of(self._repo, self._locales, author.user_id, author.language_code)
+        return await self._readers.locale_of(author)
 
     async def catalog_for(self, author: Author) -> Gettext:
         return self._locales.get(await self.locale_for(author))
@@ -100,7 +103,7 @@ class IntakeService:
     ) -> None:
         """Answer an update once, in the author's language."""
         tr = await self.catalog_for(author)
-        await self._queue(build(tr).send(author.chat_id, f"reply:{update_id}"))
+        await self._replies.queue(build(tr).send(author.chat_id, reply_key(update_id)))
 
     async def submit(
         self,
@@ -119,7 +122,7 @@ class IntakeService:
         if refusal is None and not await self.is_open():
             refusal = self._closed(tr, locale)
         if refusal is not None:
-            await self._queue(refusal.send(author.chat_id, f"reply:{message.update_id}"))
+            await self._replies.queue(refusal.send(author.chat_id, reply_key(message.update_id)))
             return
         now = self._clock()
         new = NewSubmission(
@@ -142,20 +145,20 @@ class IntakeService:
             )
 
         try:
-            await self._repo.submit(new, quota, confirm)
+            await self._submissions.submit(new, quota, confirm)
         except QuotaExceeded as exceeded:
             wait = exceeded.oldest_in_window + self._rules.quota_window - now
             answer = render.intake.rate_limited(
                 tr, self._rules.quota_limit, self._rules.window_minutes, wait.total_seconds()
             )
-            await self._queue(answer.send(author.chat_id, f"reply:{message.update_id}"))
+            await self._replies.queue(answer.send(author.chat_id, reply_key(message.update_id)))
             return
-        self._notify()
+        self._replies.wake()
         self._text_changed()
 
     async def is_open(self) -> bool:
         """Whether submissions are taken now: the schedule and the organizers' switch."""
-        return intake_is_open(self._event, await self._repo.intake_switch(), self._clock())
+        return intake_is_open(self._event, await self._submissions.intake_switch(), self._clock())
 
     def _closed(self, tr: Gettext, locale: str) -> render.base.Reply:
         """Closed, with the next opening and the live show when the event file has them."""
@@ -202,8 +205,8 @@ class IntakeService:
         """An edited message updates its submission while pending; it never makes a new one."""
         author = message.author
         tr = await self.catalog_for(author)
-        key = f"edit:{message.update_id}"
-        stored = await self._repo.submission_by_message(author.chat_id, message.message_id)
+        key = edit_key(message.update_id)
+        stored = await self._submissions.submission_by_message(author.chat_id, message.message_id)
         text = message.text or ""
         if stored is None:
             answer = render.intake.edit_not_submission(tr)
@@ -212,7 +215,7 @@ class IntakeService:
         elif (refusal := self._refusal(tr, text, stored.kind, False)) is not None:
             answer = refusal
         else:
-            updated = await self._repo.edit_pending_text(
+            updated = await self._submissions.edit_pending_text(
                 stored.id,
                 author.user_id,
                 text,
@@ -220,11 +223,11 @@ class IntakeService:
                 lambda sub: render.intake.edit_accepted(tr, sub).send(author.chat_id, key),
             )
             if updated is not None:
-                self._notify()
+                self._replies.wake()
                 self._text_changed()
                 return
             answer = render.intake.edit_refused(tr, stored)
-        await self._queue(answer.send(author.chat_id, key))
+        await self._replies.queue(answer.send(author.chat_id, key))
 
     async def switch_kind(
         self, author: Author, update_id: int, confirmation_message_id: int, action: SwitchKind
@@ -241,12 +244,12 @@ class IntakeService:
                 author.chat_id, confirmation_message_id, f"kind:{update_id}"
             )
 
-        updated = await self._repo.switch_kind(
+        updated = await self._submissions.switch_kind(
             action.submission_id, author.user_id, action.kind, self._clock(), edited_confirmation
         )
         if updated is None:
             return render.intake.cannot_change(tr, action.submission_id)
-        self._notify()
+        self._replies.wake()
         return render.intake.kind_switched(tr, updated)
 
     async def choose_topic(
@@ -265,12 +268,12 @@ class IntakeService:
                 author.chat_id, confirmation_message_id, f"topic:{update_id}"
             )
 
-        updated = await self._repo.set_topic(
+        updated = await self._submissions.set_topic(
             action.submission_id, author.user_id, action.topic, self._clock(), edited_confirmation
         )
         if updated is None:
             return render.intake.cannot_change(tr, action.submission_id)
-        self._notify()
+        self._replies.wake()
         await self._refresh_post(updated.id)  # the moderators' post shows the topic
         return render.intake.topic_chosen(tr, updated.id, labels.get(action.topic))
 
@@ -281,17 +284,16 @@ class IntakeService:
         if event is not None and event.starts_at is not None and event.starts_at > self._clock():
             starts = render.base.moment(locale, event.starts_at, event.timezone)
         reply = render.intake.welcome(self._locales.get(locale), starts)
-        await self._queue(reply.send(author.chat_id, f"reply:{update_id}"))
+        await self._replies.queue(reply.send(author.chat_id, reply_key(update_id)))
 
     async def register(self, author: Author) -> None:
         """/start: remember who started the bot, so announcements reach them."""
-        await self._repo.register_participant(author.user_id, author.language_code, self._clock())
+        await self._participants.register_participant(
+            author.user_id, author.language_code, self._clock()
+        )
 
     async def list_own(self, author: Author, update_id: int) -> None:
         tr = await self.catalog_for(author)
-        items, total = await self._repo.submissions_of(author.user_id, MY_LIST_LIMIT)
+        items, total = await self._submissions.submissions_of(author.user_id, MY_LIST_LIMIT)
         reply = render.intake.my_submissions(tr, items, total)
-        await self._queue(reply.send(author.chat_id, f"reply:{update_id}"))
-
-    async def _queue(self, message: OutboxMessage) -> None:
-        await self._replies.queue(message)
+        await self._replies.queue(reply.send(author.chat_id, reply_key(update_id)))

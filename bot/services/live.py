@@ -9,22 +9,22 @@ leave at Telegram's pace while a question sent meanwhile is still confirmed at o
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 
 from bot import render
 from bot.config import Settings
 from bot.domain import Role
-from bot.i18n import Gettext, Locales
-from bot.services.curation import reader_locale
+from bot.i18n import Gettext
+from bot.services.feed import FeedService
 from bot.services.intake import Clock, utc_now
-from bot.services.moderation import ModerationService, Staff
-from bot.services.outbox import Replies
+from bot.services.moderation import Staff
+from bot.services.readers import Readers
+from bot.services.replies import ReplyWriter, reply_key
 from storage.curation import Listener
 from storage.errors import NotFound
 from storage.live import BOARD_NEXT, LiveChange, LiveOutcome, LiveStore, OnAir
 from storage.models import OutboxMessage
-from storage.repository import Repository
+from storage.submissions import SubmissionStore
 
 NOTICE_PRIORITY = 1
 
@@ -32,21 +32,22 @@ NOTICE_PRIORITY = 1
 class LiveService:
     def __init__(
         self,
-        repo: Repository,
         store: LiveStore,
-        moderation: ModerationService,
-        locales: Locales,
+        submissions: SubmissionStore,
+        readers: Readers,
+        replies: ReplyWriter,
+        feed: FeedService,
         settings: Settings,
-        notify_outbox: Callable[[], None],
         clock: Clock = utc_now,
     ) -> None:
-        self._repo = repo
         self._store = store
-        self._moderation = moderation
-        self._locales = locales
+        self._submissions = submissions
+        self._readers = readers
+        self._locales = readers.locales
+        self._replies = replies
+        self._feed = feed
         self._settings = settings
         self._clock = clock
-        self._replies = Replies(repo, notify_outbox, clock)
 
     @property
     def _stream_url(self) -> str | None:
@@ -57,17 +58,17 @@ class LiveService:
         self, staff: Staff, update_id: int, submission_id: int | None
     ) -> render.base.Reply:
         """/live <id>, or /next (None): on air, the previous one answered, everyone told."""
-        tr = await self._moderation.catalog(staff)
+        tr = await self._readers.catalog_of(staff)
         if staff.role < Role.MODERATOR:
             return render.common.staff_only(tr)
         seen = await self._store.live_now()  # what this moderator acts on: compare-and-set
-        group = self._moderation.group_catalog()
+        group = self._readers.working_catalog()
 
         def messages(show: OnAir) -> list[OutboxMessage]:
             owed: list[OutboxMessage] = []
             for sub in (show.live, show.previous):
                 if sub is not None:
-                    owed += self._moderation.post_edits(group, sub)
+                    owed += self._feed.post_edits(sub, group)
             if show.live is not None:
                 owed += self._notices(show.live.id, show.airing, show.listeners)
             if self._settings.moderator_chat is not None:
@@ -88,7 +89,7 @@ class LiveService:
         nothing twice and a question aired again is announced again."""
         owed = []
         for person in listeners:
-            reader = self._locales.get(reader_locale(self._locales, person))
+            reader = self._locales.get(self._readers.locale_of_listener(person))
             notice = render.live.now_answering(
                 reader, submission_id, person.asked, self._stream_url
             )
@@ -116,21 +117,21 @@ class LiveService:
                 return render.live.live_refused(tr, change.outcome.value, change.live)
 
     async def board(self, staff: Staff) -> render.base.Reply:
-        tr = await self._moderation.catalog(staff)
+        tr = await self._readers.catalog_of(staff)
         if staff.role < Role.MODERATOR:
             return render.common.staff_only(tr)
         current = await self._store.live_now()
         live = None
         if current is not None:
             try:
-                live = await self._repo.submission(current)
+                live = await self._submissions.submission(current)
             except NotFound:
                 live = None
         return render.live.live_board(tr, live, await self._store.upcoming(BOARD_NEXT, current))
 
     async def tell_when(self, chat_id: int, update_id: int, locale: str) -> None:
         reply = await self.when(locale)
-        await self._replies.queue(reply.send(chat_id, f"reply:{update_id}"))
+        await self._replies.queue(reply.send(chat_id, reply_key(update_id)))
 
     async def when(self, locale: str) -> render.base.Reply:
         """/when, in `locale`."""

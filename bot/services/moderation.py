@@ -13,17 +13,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot import callbacks, domain, render
+from bot import domain, render
 from bot.config import Settings
 from bot.domain import Action, Role
-from bot.i18n import Gettext, Locales
+from bot.i18n import Gettext
+from bot.services.feed import FeedService
 from bot.services.intake import Author, Clock, utc_now
-from bot.services.outbox import Replies
-from bot.services.speakers import catalog_of
+from bot.services.readers import Readers
+from bot.services.replies import ReplyWriter, reply_key
+from bot.telegram import callbacks
 from storage.errors import NotFound
 from storage.models import Kind, OutboxMessage, Status, Submission
 from storage.moderation import Actor, AuditEntry, ModerationStore, QueueFilter
-from storage.repository import Repository
+from storage.statistics import StatisticsStore
+from storage.submissions import SubmissionStore
 
 PAGE_SIZE = 8
 CARD_HOLD_S = 120.0  # a card shown to one moderator is not shown to another for this long
@@ -48,19 +51,24 @@ class Staff:
 class ModerationService:
     def __init__(
         self,
-        repo: Repository,
         store: ModerationStore,
-        locales: Locales,
+        submissions: SubmissionStore,
+        statistics: StatisticsStore,
+        readers: Readers,
+        replies: ReplyWriter,
+        feed: FeedService,
         settings: Settings,
-        notify_outbox: Callable[[], None],
         clock: Clock = utc_now,
     ) -> None:
-        self._repo = repo
         self._store = store
-        self._locales = locales
+        self._submissions = submissions
+        self._statistics = statistics
+        self._readers = readers
+        self._locales = readers.locales
+        self._replies = replies
+        self._feed = feed
         self._settings = settings
         self._clock = clock
-        self._replies = Replies(repo, notify_outbox, clock)
         self._runtime_moderators: set[int] = set()
         self._skipped: dict[int, list[int]] = {}  # per moderator, this session's skipped cards
 
@@ -80,26 +88,12 @@ class ModerationService:
     def staff(self, user_id: int, chat_id: int, name: str, language_code: str | None) -> Staff:
         return Staff(user_id, chat_id, name, language_code, self.role(user_id))
 
-    def group_catalog(self) -> Gettext:
-        """The moderators' group reads the organizers' working language."""
-        return self._locales.get(self._locales.resolve(None, self._settings.language))
-
     async def catalog(self, staff: Staff) -> Gettext:
-        return await catalog_of(self._repo, self._locales, staff.user_id, staff.language_code)
-
-    async def reply(self, staff: Staff, update_id: int, reply: render.base.Reply) -> None:
-        await self._replies.queue(reply.send(staff.chat_id, f"reply:{update_id}"))
-
-    async def edit(
-        self, staff: Staff, message_id: int, update_id: int, reply: render.base.Reply
-    ) -> None:
-        """Turn a message of ours in the actor's chat (card, queue page) into `reply`."""
-        await self._replies.queue(reply.edit(staff.chat_id, message_id, f"edit:{update_id}"))
+        return await self._readers.catalog_of(staff)
 
     async def refuse(self, staff: Staff, update_id: int, organizers: bool = False) -> None:
-        await self.reply(
-            staff, update_id, render.common.staff_only(await self.catalog(staff), organizers)
-        )
+        refusal = render.common.staff_only(await self.catalog(staff), organizers)
+        await self._replies.reply(staff.chat_id, update_id, refusal)
 
     # ---- status changes ------------------------------------------------------------------
 
@@ -142,16 +136,18 @@ class ModerationService:
         """What a change owes: built inside its transaction, so the languages are looked up
         first. The asker is told, and so is everyone whose question was merged into it: they
         were told it joined this one, and hear what becomes of it."""
-        group = self.group_catalog()
-        before = await self._repo.submission(submission_id)
-        askers = [before, *await self._store.merged_askers(submission_id)]
+        group = self._readers.working_catalog()
+        before = await self._submissions.submission(submission_id)
+        askers = [before, *await self._submissions.merged_askers(submission_id)]
         readers: dict[int, Gettext] = {}  # chat -> catalog, each chat once
         for asker in askers:
             if asker.text and asker.chat_id not in readers:
-                readers[asker.chat_id] = self._locales.get(await self.asker_locale(asker))
+                readers[asker.chat_id] = self._locales.get(
+                    await self._readers.locale_of_asker(asker)
+                )
 
         def build(sub: Submission) -> list[OutboxMessage]:
-            messages = self.post_edits(group, sub)
+            messages = self._feed.post_edits(sub, group)
             wanted = sub.status is not Status.REJECTED or self._settings.rejection_notices
             for chat, tr in readers.items():
                 notice = render.intake.status_notice(tr, sub)
@@ -163,45 +159,6 @@ class ModerationService:
 
         return build
 
-    async def merged_askers(self, submission_id: int) -> list[Submission]:
-        return await self._store.merged_askers(submission_id)
-
-    async def asker_locale(self, sub: Submission) -> str:
-        """The asker's chosen language; for a viewing party's question, the party's now."""
-        if sub.party_id is not None:
-            choice = await self._repo.party_locale(sub.party_id)
-        else:
-            choice = await self._repo.locale_choice(sub.participant_id)
-        return choice or sub.locale
-
-    def post_edits(self, group: Gettext, sub: Submission) -> list[OutboxMessage]:
-        """The edit of the submission's post in the moderators' group, if it has one."""
-        chat = self._settings.moderator_chat
-        if chat is None or sub.feed != "post":
-            return []
-        edit = render.moderation.moderator_post(group, sub).edit(chat, 0, None)
-        return [
-            OutboxMessage(
-                chat,
-                edit.method,
-                edit.params,
-                coalesce_key=f"postedit:{sub.id}",
-                message_ref=f"post:{sub.id}",
-            )
-        ]
-
-    async def refresh_posts(self, subs: Sequence[Submission]) -> None:
-        """Show these submissions as they are now on their posts, in one write."""
-        group = self.group_catalog()
-        edits = [edit for sub in subs for edit in self.post_edits(group, sub)]
-        if edits:
-            await self._store.queue(edits, self._clock())
-            self._replies.wake()
-
-    async def refresh_post(self, submission_id: int) -> None:
-        """Show the submission as it is now on its post (only the latest edit stays queued)."""
-        await self.refresh_posts([await self._repo.submission(submission_id)])
-
     async def press(self, staff: Staff, press: callbacks.Moderate) -> str:
         """A button on a post or card; returns the toast (plain text)."""
         lines = await self.act(staff, press.action, [press.submission_id], None)
@@ -210,8 +167,8 @@ class ModerationService:
     # ---- participants withdrawing ----------------------------------------------------------
 
     async def withdraw(self, author: Author, update_id: int, submission_id: int | None) -> None:
-        tr = await catalog_of(self._repo, self._locales, author.user_id, author.language_code)
-        key = f"reply:{update_id}"
+        tr = await self._readers.catalog_of(author)
+        key = reply_key(update_id)
         if submission_id is None:
             await self._replies.queue(
                 render.common.usage(tr, "withdraw").send(author.chat_id, key)
@@ -226,7 +183,7 @@ class ModerationService:
             Action.WITHDRAW.value,
             None,
             self._clock(),
-            lambda sub: self.post_edits(self.group_catalog(), sub),
+            self._feed.post_edits,
             owner=author.user_id,
         )
         if change.submission is not None:
@@ -260,7 +217,7 @@ class ModerationService:
     async def show(self, staff: Staff, submission_id: int) -> render.base.Reply:
         tr = await self.catalog(staff)
         try:
-            sub = await self._repo.submission(submission_id)
+            sub = await self._submissions.submission(submission_id)
         except NotFound:
             return render.base.Reply(render.moderation.no_such_submission(tr, submission_id))
         history = [
@@ -305,10 +262,10 @@ class ModerationService:
         from bot.chart import funnel_png  # matplotlib loads only when someone asks
 
         tr = await self.catalog(staff)
-        stats = await self._repo.statistics()
+        stats = await self._statistics.statistics()
         # The chart in the working language: see bot/chart.py about fonts.
         received, shortlisted, approved, title = render.statistics.chart_labels(
-            self.group_catalog()
+            self._readers.working_catalog()
         )
         png = funnel_png(stats, (received, shortlisted, approved), title)
         return render.statistics.statistics(tr, stats), png, title
@@ -316,7 +273,7 @@ class ModerationService:
     # ---- the intake window ---------------------------------------------------------------
 
     async def switch_intake(self, staff: Staff, is_open: bool) -> render.base.Reply:
-        await self._repo.set_intake_open(is_open, self._clock())
+        await self._submissions.set_intake_open(is_open, self._clock())
         await self._store.record(staff.actor, "open" if is_open else "close", None, self._clock())
         return render.intake.intake_switched(await self.catalog(staff), is_open)
 

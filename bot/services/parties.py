@@ -3,17 +3,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from bot import render
 from bot.domain import Role
-from bot.i18n import Locales, native_name
+from bot.i18n import native_name
 from bot.services.intake import Author, Clock, IntakeService, Received, utc_now
-from bot.services.moderation import ModerationService, Staff
-from bot.services.outbox import Replies
+from bot.services.moderation import Staff
+from bot.services.readers import Readers
+from bot.services.replies import ReplyWriter
 from storage.models import Kind
 from storage.parties import PartyStore
-from storage.repository import Repository
 
 MAX_PLACE = 80  # a place is a label on posts and in exports, not a description
 
@@ -21,21 +19,19 @@ MAX_PLACE = 80  # a place is a label on posts and in exports, not a description
 class PartyService:
     def __init__(
         self,
-        repo: Repository,
         store: PartyStore,
         intake: IntakeService,
-        moderation: ModerationService,
-        locales: Locales,
+        readers: Readers,
+        replies: ReplyWriter,
         moderator_chat: int | None,
-        notify_outbox: Callable[[], None],
         clock: Clock = utc_now,
     ) -> None:
         self._store = store
         self._intake = intake
-        self._moderation = moderation
-        self._locales = locales
+        self._readers = readers
+        self._locales = readers.locales
         self._moderator_chat = moderator_chat
-        self._replies = Replies(repo, notify_outbox, clock)
+        self._replies = replies
         self._clock = clock
 
     def _is_party_chat(self, chat_id: int) -> bool:
@@ -44,7 +40,7 @@ class PartyService:
 
     async def register(self, staff: Staff, place: str) -> render.base.Reply:
         """/party <place>, sent by an organizer in the group."""
-        tr = await self._moderation.catalog(staff)
+        tr = await self._readers.catalog_of(staff)
         if staff.role < Role.ORGANIZER:
             return render.common.staff_only(tr, organizers=True)
         if not self._is_party_chat(staff.chat_id):
@@ -63,7 +59,7 @@ class PartyService:
 
     async def set_language(self, staff: Staff, code: str) -> render.base.Reply:
         """/partylang <code>, sent by an organizer in the party's group."""
-        tr = await self._moderation.catalog(staff)
+        tr = await self._readers.catalog_of(staff)
         if staff.role < Role.ORGANIZER:
             return render.common.staff_only(tr, organizers=True)
         locale = self._locales.match(code.strip())
@@ -76,7 +72,7 @@ class PartyService:
         return render.parties.party_language_set(reader, native_name(party.locale))
 
     async def listing(self, staff: Staff) -> render.base.Reply:
-        tr = await self._moderation.catalog(staff)
+        tr = await self._readers.catalog_of(staff)
         if staff.role < Role.MODERATOR:
             return render.common.staff_only(tr)
         rows = [(p.id, p.place, p.locale, n) for p, n in await self._store.all()]

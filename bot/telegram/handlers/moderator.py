@@ -17,10 +17,13 @@ from telegram import Message, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
-from bot import callbacks, render
+from bot import render
 from bot.context import BotContext
 from bot.domain import Action, Role
-from bot.handlers.arguments import (
+from bot.services.export import export_to_file
+from bot.services.moderation import ModerationService, Staff
+from bot.telegram import callbacks
+from bot.telegram.handlers.arguments import (
     command_rest,
     id_and_text,
     parse_export_request,
@@ -30,9 +33,7 @@ from bot.handlers.arguments import (
     reason_after_id,
     split_command,
 )
-from bot.handlers.common import ANONYMOUS_ADMIN_ID
-from bot.services.export import export_to_file
-from bot.services.moderation import ModerationService, Staff
+from bot.telegram.handlers.common import ANONYMOUS_ADMIN_ID
 from storage.moderation import QueueFilter
 
 _log = logging.getLogger(__name__)
@@ -85,7 +86,7 @@ def for_role(
 
 
 async def _answer(update: Update, ctx: BotContext, staff: Staff, reply: render.base.Reply) -> None:
-    await ctx.services.moderation.reply(staff, update.update_id, reply)
+    await ctx.services.replies.reply(staff.chat_id, update.update_id, reply)
 
 
 async def _usage(update: Update, ctx: BotContext, staff: Staff, command: str) -> None:
@@ -321,7 +322,7 @@ async def pressed(update: Update, ctx: BotContext) -> None:
 
 async def _press(update: Update, ctx: BotContext) -> str:
     query, staff = update.callback_query, staff_of(update, ctx)
-    moderation = ctx.services.moderation
+    moderation, replies = ctx.services.moderation, ctx.services.replies
     if query is None or query.message is None or staff is None:
         return ""
     tr = await moderation.catalog(staff)
@@ -341,10 +342,10 @@ async def _press(update: Update, ctx: BotContext) -> str:
             toast = await moderation.press(staff, action)
         case callbacks.Moderate(card=True):
             toast = await moderation.press(staff, action)
-            await moderation.edit(staff, message_id, key, await moderation.next_card(staff))
+            await replies.edit(staff.chat_id, message_id, key, await moderation.next_card(staff))
         case callbacks.SkipCard():
             await moderation.skip_card(staff, action.submission_id)
-            await moderation.edit(staff, message_id, key, await moderation.next_card(staff))
+            await replies.edit(staff.chat_id, message_id, key, await moderation.next_card(staff))
         case callbacks.ConfirmBroadcast():
             toast = await ctx.services.broadcasts.decide(
                 staff, action.broadcast_id, action.send, message_id
@@ -353,7 +354,7 @@ async def _press(update: Update, ctx: BotContext) -> str:
             kind = action.kind.value if action.kind else None
             where = QueueFilter(action.status, kind, action.language, action.topic, action.party)
             page = await moderation.queue_page(staff, where, action.offset)
-            await moderation.edit(staff, message_id, key, page)
+            await replies.edit(staff.chat_id, message_id, key, page)
         case _:
             toast = render.common.stale_button(tr)
     return toast

@@ -23,7 +23,7 @@ from telegram.ext import Application, ExtBot
 from telegram.request import HTTPXRequest, RequestData
 
 from bot.locks import KeyedLocks
-from storage.repository import Repository
+from storage.inbox import InboxStore
 
 _log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ class DurablePoller:
     def __init__(
         self,
         application: Application,  # type: ignore[type-arg]
-        repo: Repository,
+        inbox: InboxStore,
         *,
         raw_request: RawUpdatesRequest | None = None,
         poll_timeout: int = POLL_TIMEOUT_S,
@@ -80,7 +80,7 @@ class DurablePoller:
     ) -> None:
         self._app = application
         self._raw = raw_request
-        self._repo = repo
+        self._inbox = inbox
         self._poll_timeout = poll_timeout
         self._slots = asyncio.Semaphore(concurrency)
         self._chat_locks: KeyedLocks[int] = KeyedLocks()
@@ -91,7 +91,7 @@ class DurablePoller:
 
     async def replay(self) -> int:
         """Hand over updates that were stored but not handled when the process last stopped."""
-        pending = await self._repo.unprocessed_updates()
+        pending = await self._inbox.unprocessed_updates()
         for stored in pending:
             self._dispatch(Update.de_json(stored.payload, self._app.bot))
         if pending:
@@ -100,7 +100,7 @@ class DurablePoller:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Poll until `stop` is set. The pending long poll is abandoned, not awaited."""
-        offset = await self._repo.telegram_offset()
+        offset = await self._inbox.telegram_offset()
         failures = 0
         while not stop.is_set():
             fetch = asyncio.ensure_future(self._fetch(offset))
@@ -137,7 +137,7 @@ class DurablePoller:
     async def _store(self, updates: tuple[Update, ...]) -> int:
         raw = self._raw.raw_updates() if self._raw else {}
         batch = [(u.update_id, raw.get(u.update_id) or _serialise(u)) for u in updates]
-        fresh = set(await self._repo.store_updates(batch))
+        fresh = set(await self._inbox.store_updates(batch))
         for update in updates:
             if update.update_id in fresh:
                 self._dispatch(update)
@@ -148,7 +148,7 @@ class DurablePoller:
         update = Update.de_json(payload, self._app.bot)
         serialised = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
         # Not the polling offset: webhook updates may arrive out of order.
-        if await self._repo.store_webhook_update(update.update_id, serialised, time.time()):
+        if await self._inbox.store_webhook_update(update.update_id, serialised, time.time()):
             self._dispatch(update)
 
     def _dispatch(self, update: Update) -> None:
@@ -177,7 +177,7 @@ class DurablePoller:
             if len(self._finished) < FINISH_BATCH:
                 await asyncio.sleep(FINISH_DELAY_S)
             batch, self._finished = self._finished, []
-            await self._repo.finish_updates(batch)
+            await self._inbox.finish_updates(batch)
 
     async def drain(self, timeout: float) -> bool:
         """Wait for updates being handled, then record them as done. True if all finished."""

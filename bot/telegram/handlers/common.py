@@ -18,8 +18,8 @@ from bot import render
 from bot.context import BotContext
 from bot.domain import Role
 from bot.i18n import Gettext
-from bot.menus import publish_staff_menu
 from bot.services.intake import Author, Received
+from bot.telegram.menus import publish_staff_menu
 
 _log = logging.getLogger(__name__)
 PRIVATE = filters.ChatType.PRIVATE

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
+from storage.export import ExportFilter
 from storage.models import Kind, Status
 from storage.moderation import QueueFilter
-from storage.repository import ExportFilter
 
 EXPORT_FORMATS = ("csv", "xlsx", "json")
 

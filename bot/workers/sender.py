@@ -9,7 +9,6 @@ answers that will never succeed (blocked by the user, chat gone) are marked fail
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
@@ -28,8 +27,10 @@ from telegram.error import (
     TelegramError,
 )
 
+from bot.workers.base import SupervisedWorker, WorkerHealth
 from storage.models import OutboxItem
-from storage.repository import Repository
+from storage.outbox import OutboxStore
+from storage.participants import ParticipantStore
 
 _log = logging.getLogger(__name__)
 
@@ -101,43 +102,38 @@ def _to_api_objects(params: dict[str, Any]) -> dict[str, Any]:
     return converted
 
 
-class OutboxSender:
+class OutboxSender(SupervisedWorker):
     """Claims due outbox rows and delivers them; one row per chat at a time keeps order.
 
     A row is claimed only when a rate permit for it is in hand, and its request starts at
     once: so the rows marked 'sending' are exactly the requests on the wire.
     """
 
+    name = "sender"
+
     def __init__(
         self,
-        repo: Repository,
+        outbox: OutboxStore,
+        participants: ParticipantStore,
         bot: Bot,
         rate: float = 30.0,
         concurrency: int = 16,
         wall_clock: Callable[[], float] = time.time,
+        health: WorkerHealth | None = None,
     ) -> None:
-        self._repo = repo
+        super().__init__(health)
+        self._outbox = outbox
+        self._participants = participants
         self._bot = bot
         self._limiter = RateLimiter(rate)
         self._concurrency = concurrency
         self._clock = wall_clock
-        self._wake = asyncio.Event()
-        self._loop_task: asyncio.Task[None] | None = None
         self._in_flight: set[asyncio.Task[None]] = set()
         self._group_next: dict[int, float] = {}
 
-    def wake(self) -> None:
-        """Called after something was queued: deliver it now rather than at the next tick."""
-        self._wake.set()
-
-    def start(self) -> None:
-        self._loop_task = asyncio.create_task(self._run())
-
-    async def stop(self, timeout: float) -> None:
-        """Stop claiming; let requests already on the wire finish (their rows stay consistent)."""
-        if self._loop_task is not None:
-            self._loop_task.cancel()  # a claim cut short leaves rows 'claimed': requeued at start
-            await asyncio.gather(self._loop_task, return_exceptions=True)
+    async def drain(self, timeout: float) -> None:
+        """Let requests already on the wire finish (their rows stay consistent); a claim cut
+        short by the stop leaves rows 'sending', requeued at the next start."""
         if self._in_flight:
             _, pending = await asyncio.wait(self._in_flight, timeout=timeout)
             for task in pending:
@@ -145,29 +141,25 @@ class OutboxSender:
             if pending:
                 await asyncio.wait(pending)
 
-    async def _run(self) -> None:
-        while True:
-            # Cleared before claiming: a wake() during the claim is not lost.
-            self._wake.clear()
-            free = self._concurrency - len(self._in_flight)
-            if free <= 0:
-                await self._sleep(IDLE_POLL_S)  # the end of a delivery wakes us
-                continue
-            permits = await self._limiter.take(free)
-            items = await self._repo.claim_due_messages(
+    async def tick(self) -> float:
+        free = self._concurrency - len(self._in_flight)
+        if free <= 0:
+            return IDLE_POLL_S  # the end of a delivery wakes us
+        permits = await self._limiter.take(free)
+        items: list[OutboxItem] = []
+        try:
+            items = await self._outbox.claim_due_messages(
                 self._clock(), permits, exclude_chats=self._groups_waiting()
             )
+        finally:
             self._limiter.give_back(permits - len(items))
-            for item in items:
-                task = asyncio.create_task(self._deliver(item))
-                self._in_flight.add(task)
-                task.add_done_callback(self._finished)
-            if len(items) < permits:  # nothing more is due now
-                await self._sleep(await self._idle_timeout())
-
-    async def _sleep(self, timeout: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout)
+        for item in items:
+            task = asyncio.create_task(self._deliver(item))
+            self._in_flight.add(task)
+            task.add_done_callback(self._finished)
+        if len(items) < permits:  # nothing more is due now
+            return await self._idle_timeout()
+        return 0.0
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._in_flight.discard(task)
@@ -183,7 +175,7 @@ class OutboxSender:
             timeout = min(timeout, max(0.0, min(self._group_next.values()) - time.monotonic()))
         if self._in_flight:
             return timeout
-        due = await self._repo.next_due_at()
+        due = await self._outbox.next_due_at()
         now = self._clock()
         if due is not None and due > now:
             timeout = min(timeout, due - now)
@@ -205,26 +197,26 @@ class OutboxSender:
             wait = retry_after_seconds(error)
             self._limiter.pause(wait)
             _log.warning("Telegram asks to slow down: retry after %.0f s", wait)
-            await self._repo.retry_later(item.id, self._clock() + wait, str(error))
+            await self._outbox.retry_later(item.id, self._clock() + wait, str(error))
         except BadRequest as error:
             if _NOT_MODIFIED in str(error).lower():
-                await self._repo.mark_sent(item.id, None, datetime.now(UTC))
+                await self._outbox.mark_sent(item.id, None, datetime.now(UTC))
             else:
                 # Our message was malformed, or its chat/message is gone: retrying cannot help.
                 _log.error("outbox %s (%s) refused: %s", item.id, item.method, error)
-                await self._repo.mark_failed(item.id, str(error))
+                await self._outbox.mark_failed(item.id, str(error))
         except (Forbidden, ChatMigrated) as error:
             _log.warning("outbox %s undeliverable: %s", item.id, error)
-            await self._repo.mark_failed(item.id, str(error))
+            await self._outbox.mark_failed(item.id, str(error))
             if isinstance(error, Forbidden) and item.chat_id > 0:
                 # A private chat: the person blocked the bot or is gone. Announcements skip
                 # them until they write again.
-                await self._repo.mark_unreachable(item.chat_id, datetime.now(UTC))
+                await self._participants.mark_unreachable(item.chat_id, datetime.now(UTC))
         except (NetworkError, InvalidToken, TelegramError) as error:
             # NetworkError covers timeouts and 5xx answers; the message stays queued.
             delay = backoff_seconds(item.attempts)
             _log.info("outbox %s: %s; retry in %.1f s", item.id, error, delay)
-            await self._repo.retry_later(item.id, self._clock() + delay, str(error))
+            await self._outbox.retry_later(item.id, self._clock() + delay, str(error))
         else:
             message_id = result.message_id if isinstance(result, Message) else None
-            await self._repo.mark_sent(item.id, message_id, datetime.now(UTC))
+            await self._outbox.mark_sent(item.id, message_id, datetime.now(UTC))

@@ -9,11 +9,18 @@ from telegram import Message, MessageEntity, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot import callbacks, render
+from bot import render
 from bot.context import BotContext
-from bot.handlers.arguments import parse_ids, split_command
-from bot.handlers.common import ANONYMOUS_ADMIN_ID, PRIVATE, PRIVATE_NEW, author_of, received
 from bot.services.intake import Author, Received
+from bot.telegram import callbacks
+from bot.telegram.handlers.arguments import parse_ids, split_command
+from bot.telegram.handlers.common import (
+    ANONYMOUS_ADMIN_ID,
+    PRIVATE,
+    PRIVATE_NEW,
+    author_of,
+    received,
+)
 from storage.models import Kind
 
 _log = logging.getLogger(__name__)

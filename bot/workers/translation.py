@@ -26,8 +26,9 @@ from typing import TypeVar
 from bot.locks import KeyedLocks
 from bot.services.language import UNDETERMINED, Detection, Detector
 from bot.services.translation import Engine, TranslationFailed
+from bot.workers.base import SupervisedWorker, WorkerHealth
 from storage.models import TranslationJob, TranslationStatus
-from storage.repository import Repository
+from storage.translations import TranslationStore
 
 _log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -123,10 +124,14 @@ class CircuitBreaker:
             _log.warning("translation engine keeps failing; pausing it for %.0f s", cooldown)
 
 
-class TranslationWorker:
+class TranslationWorker(SupervisedWorker):
+    name = "translation"
+    # Intake wakes us once per question: in a burst, gather them into one batch.
+    GATHER_S = GATHER_S
+
     def __init__(
         self,
-        repo: Repository,
+        translations: TranslationStore,
         detector: Detector,
         engine: Engine | None,
         target: str,
@@ -135,8 +140,10 @@ class TranslationWorker:
         threads: int = TRANSLATION_THREADS,
         wall_clock: Callable[[], float] = time.time,
         on_translated: Callable[[list[int]], Awaitable[None]] | None = None,
+        health: WorkerHealth | None = None,
     ) -> None:
-        self._repo = repo
+        super().__init__(health)
+        self._translations = translations
         self._detector = detector
         self._engine = engine
         self._target = target
@@ -148,20 +155,16 @@ class TranslationWorker:
         # Detection gets its own thread, so languages still show while the engine hangs.
         self._detect_pool = ThreadPoolExecutor(1, thread_name_prefix="detect")
         self._translate_slots = asyncio.Semaphore(threads)
-        self._wake = asyncio.Event()
-        self._loop_task: asyncio.Task[None] | None = None
         self._jobs: dict[int, asyncio.Task[None]] = {}
         self._same_text: KeyedLocks[tuple[str, str]] = KeyedLocks()
 
-    def wake(self) -> None:
-        self._wake.set()
+    def set_on_translated(self, callback: Callable[[list[int]], Awaitable[None]]) -> None:
+        """Who hears that working-language texts are ready (curation, built after us)."""
+        self._on_translated = callback
 
-    def start(self) -> None:
-        self._loop_task = asyncio.create_task(self._run())
-
-    async def stop(self, timeout: float) -> None:
-        """Stop taking jobs; unfinished ones stay pending in the database for the next start."""
-        tasks = [t for t in (self._loop_task, *self._jobs.values()) if t is not None]
+    async def drain(self, timeout: float) -> None:
+        """Unfinished jobs stay pending in the database for the next start."""
+        tasks = list(self._jobs.values())
         for task in tasks:
             task.cancel()
         if tasks:
@@ -169,23 +172,15 @@ class TranslationWorker:
         # Engine threads stuck in a call are daemons: not waited for, results dropped.
         self._detect_pool.shutdown(wait=False, cancel_futures=True)
 
-    async def _run(self) -> None:
-        while True:
-            self._wake.clear()
-            # Settling (detection, no-engine outcomes) is cheap and batched: take many at once.
-            # Engine calls wait for one of the few thread slots inside their own tasks.
-            jobs = await self._repo.due_translations(self._clock(), BATCH, list(self._jobs))
-            for job in await self._settle(jobs):
-                task = asyncio.create_task(self._process(job))
-                self._jobs[job.submission_id] = task
-                task.add_done_callback(self._finished(job.submission_id))
-            # The timeout first: a coroutine made before an await that gets cancelled would
-            # never be awaited.
-            timeout = await self._idle_timeout()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout)
-            # Intake wakes us once per question: in a burst, gather them into one batch.
-            await asyncio.sleep(GATHER_S)
+    async def tick(self) -> float:
+        # Settling (detection, no-engine outcomes) is cheap and batched: take many at once.
+        # Engine calls wait for one of the few thread slots inside their own tasks.
+        jobs = await self._translations.due_translations(self._clock(), BATCH, list(self._jobs))
+        for job in await self._settle(jobs):
+            task = asyncio.create_task(self._process(job))
+            self._jobs[job.submission_id] = task
+            task.add_done_callback(self._finished(job.submission_id))
+        return await self._idle_timeout()
 
     async def _settle(self, jobs: list[TranslationJob]) -> list[TranslationJob]:
         """Detect a batch's languages in one thread call and record them, with the outcome of
@@ -205,7 +200,7 @@ class TranslationWorker:
                 )
             jobs = list(by_id.values())
         outcomes = {job.submission_id: self._outcome_without_engine(job) for job in jobs}
-        await self._repo.settle_translations(
+        await self._translations.settle_translations(
             [(job, outcomes[job.submission_id]) for job in jobs],
             datetime.now(UTC),
         )
@@ -242,7 +237,7 @@ class TranslationWorker:
         return forget
 
     async def _idle_timeout(self) -> float:
-        due = await self._repo.next_translation_due_at()
+        due = await self._translations.next_translation_due_at()
         if due is None:
             return IDLE_POLL_S
         return min(IDLE_POLL_S, max(0.05, due - self._clock()))
@@ -254,7 +249,7 @@ class TranslationWorker:
     async def _translate(self, job: TranslationJob, engine: Engine, source: str) -> None:
         # Identical texts arriving together wait for the first one, then find it cached.
         async with self._same_text.hold((source, job.text)):
-            cached = await self._repo.cached_translation(
+            cached = await self._translations.cached_translation(
                 engine.name, source, self._target, job.text
             )
             if cached is not None:
@@ -268,18 +263,22 @@ class TranslationWorker:
         except EnginePaused:
             # Not an attempt: the engine was not asked. Come back when the breaker lets us.
             due = self._clock() + self.breaker.open_for + 0.1
-            await self._repo.postpone_translation(job.submission_id, due, "engine paused", False)
+            await self._translations.postpone_translation(
+                job.submission_id, due, "engine paused", False
+            )
             return
         except (TranslationFailed, TimeoutError) as error:
             self.breaker.failure()
             reason = str(error) or f"no answer within {self._timeout:.0f} s"
             delay = retry_delay(job.attempts)
             _log.info("#%d not translated (%s); retry in %.0f s", job.submission_id, reason, delay)
-            await self._repo.postpone_translation(job.submission_id, self._clock() + delay, reason)
+            await self._translations.postpone_translation(
+                job.submission_id, self._clock() + delay, reason
+            )
             return
         self.breaker.success()
         now = datetime.now(UTC)
-        await self._repo.cache_translation(
+        await self._translations.cache_translation(
             engine.name, source, self._target, job.text, translation, now
         )
         await self._finish(job, TranslationStatus.DONE, translation, engine.name)
@@ -293,7 +292,7 @@ class TranslationWorker:
             return None
         if not (engine.supports(source) and engine.supports(target)):
             return None
-        cached = await self._repo.cached_translation(engine.name, source, target, text)
+        cached = await self._translations.cached_translation(engine.name, source, target, text)
         if cached is not None:
             return cached, engine.name
         try:
@@ -302,7 +301,7 @@ class TranslationWorker:
             self.breaker.failure()
             raise
         self.breaker.success()
-        await self._repo.cache_translation(
+        await self._translations.cache_translation(
             engine.name, source, target, text, translation, datetime.now(UTC)
         )
         return translation, engine.name
@@ -362,7 +361,7 @@ class TranslationWorker:
         translation: str | None = None,
         engine: str | None = None,
     ) -> None:
-        recorded = await self._repo.record_translation(
+        recorded = await self._translations.record_translation(
             job.submission_id, job.text, status, datetime.now(UTC), translation, engine
         )
         if recorded and translation is not None and self._on_translated is not None:

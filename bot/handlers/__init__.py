@@ -1,1 +1,0 @@
-"""Thin handlers, one module per role; each exposes register(app)."""

@@ -1,0 +1,15 @@
+"""Handlers by role: thin, each reads the update, calls one service, and answers through
+the one reply writer. Registration order matters: fallbacks last."""
+
+from __future__ import annotations
+
+from telegram.ext import Application
+
+from bot.telegram.handlers import common, moderator, participant
+
+
+def register(app: Application, moderator_chat: int | None) -> None:  # type: ignore[type-arg]
+    common.register(app)
+    participant.register(app)
+    moderator.register(app, moderator_chat)
+    common.register_fallbacks(app)

@@ -1,0 +1,193 @@
+"""Participants: who wrote (id, app language, chosen locale, pseudonym), and erasure."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+from datetime import datetime
+
+import aiosqlite
+
+from storage.db import Database
+from storage.errors import StorageError
+from storage.models import (
+    format_timestamp,
+)
+from storage.translations import sha256_hex
+
+# Erased submissions belong to this placeholder participant: the Telegram id is gone.
+ERASED_PARTICIPANT = 0
+
+
+# Locale choices remembered in memory: looked up for every update, changed rarely, and only
+# through this class (the bot is the one writer), so the cache cannot go stale.
+_LOCALE_CACHE_SIZE = 100_000
+
+
+async def upsert_participant(
+    conn: aiosqlite.Connection,
+    user_id: int,
+    language_code: str | None,
+    now: datetime,
+    locale: str | None = None,
+) -> None:
+    """Create the participant or refresh their Telegram language (and, if given, their chosen
+    locale: None keeps the choice they made)."""
+    for _ in range(3):  # a pseudonym collision (1 in 10^12) retries with another one
+        try:
+            await conn.execute_fetchall(
+                "INSERT INTO participants (user_id, language_code, locale, pseudonym, created_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE"
+                " SET language_code = excluded.language_code, blocked_at = NULL,"
+                " locale = coalesce(excluded.locale, participants.locale)",
+                (user_id, language_code, locale, _new_pseudonym(), format_timestamp(now)),
+            )
+            return
+        except sqlite3.IntegrityError:
+            continue
+    raise StorageError("could not allocate a unique pseudonym")
+
+
+def _new_pseudonym() -> str:
+    # Stable per participant within one database, meaningless outside it.
+    return "P-" + secrets.token_hex(5).upper()
+
+
+async def _erase_submissions(
+    conn: aiosqlite.Connection, where: str, params: tuple[object, ...]
+) -> int:
+    """Blank the texts of the submissions matching `where` (a constant SQL condition)."""
+    await conn.execute_fetchall(
+        "INSERT OR IGNORE INTO participants (user_id, pseudonym, created_at)"
+        " VALUES (?, 'P-ERASED', '1970-01-01T00:00:00Z')",
+        (ERASED_PARTICIPANT,),
+    )
+    rows = list(
+        await conn.execute_fetchall(
+            f"SELECT id, text FROM submissions WHERE {where} AND participant_id != ?",
+            (*params, ERASED_PARTICIPANT),
+        )
+    )
+    ids = json.dumps([int(r[0]) for r in rows])
+    # The cache holds translations of these very texts (keyed by their hash).
+    hashes = json.dumps(sorted({sha256_hex(str(r[1])) for r in rows}))
+    await conn.execute_fetchall(
+        "DELETE FROM translation_cache WHERE text_sha256 IN (SELECT value FROM json_each(?))",
+        (hashes,),
+    )
+    # Posts about them not delivered yet would carry the text: they will not be sent.
+    await conn.execute_fetchall(
+        "UPDATE outbox SET payload = '{}', state = 'failed', last_error = 'erased'"
+        " WHERE state = 'queued' AND (dedup_key IN (SELECT 'post:' || value FROM json_each(?))"
+        " OR coalesce_key IN (SELECT 'postedit:' || value FROM json_each(?)))",
+        (ids, ids),
+    )
+    # chat_id/message_id become negative placeholders: unique, and no longer a Telegram id.
+    await conn.execute_fetchall(
+        "UPDATE submissions SET text = '', translation = NULL, reason = NULL,"
+        " participant_id = ?, chat_id = -id, message_id = -id"
+        " WHERE id IN (SELECT value FROM json_each(?))",
+        (ERASED_PARTICIPANT, ids),
+    )
+    return len(rows)
+
+
+async def _forget_participant_traces(conn: aiosqlite.Connection, user_id: int) -> None:
+    """The participant row, and every message, update and log line naming their chat."""
+    await conn.execute_fetchall("DELETE FROM outbox WHERE chat_id = ?", (user_id,))
+    await conn.execute_fetchall(
+        "DELETE FROM inbox WHERE json_extract(payload, '$.message.from.id') = ?"
+        " OR json_extract(payload, '$.edited_message.from.id') = ?"
+        " OR json_extract(payload, '$.callback_query.from.id') = ?",
+        (user_id, user_id, user_id),
+    )
+    await conn.execute_fetchall(
+        "UPDATE audit_log SET actor_id = ?, actor_name = 'participant' WHERE actor_id = ?"
+        " AND actor_name = 'participant'",
+        (ERASED_PARTICIPANT, user_id),
+    )
+    # Their votes: the link to them goes, and so does their voice in the counts.
+    await conn.execute_fetchall(
+        "UPDATE submissions SET votes = votes - 1"
+        " WHERE id IN (SELECT submission_id FROM votes WHERE voter_id = ?)",
+        (user_id,),
+    )
+    await conn.execute_fetchall("DELETE FROM votes WHERE voter_id = ?", (user_id,))
+    await conn.execute_fetchall("DELETE FROM participants WHERE user_id = ?", (user_id,))
+
+
+class ParticipantStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._locale_choices: dict[int, str | None] = {}
+
+    async def register_participant(
+        self, user_id: int, language_code: str | None, now: datetime
+    ) -> None:
+        """Someone started the bot: kept (id and app language only) so announcements reach
+        them too."""
+        async with self.db.transaction() as conn:
+            await upsert_participant(conn, user_id, language_code, now)
+
+    async def mark_unreachable(self, user_id: int, now: datetime) -> None:
+        """Telegram refused a message to this participant for good (blocked, deleted)."""
+        await self.db.fetchall(
+            "UPDATE participants SET blocked_at = ? WHERE user_id = ?",
+            (format_timestamp(now), user_id),
+        )
+
+    async def locale_choice(self, user_id: int) -> str | None:
+        """The locale the participant chose, if any (None also for unknown participants)."""
+        if user_id in self._locale_choices:
+            return self._locale_choices[user_id]
+        row = await self.db.fetchone(
+            "SELECT locale FROM participants WHERE user_id = ?", (user_id,)
+        )
+        choice = row["locale"] if row else None
+        if len(self._locale_choices) >= _LOCALE_CACHE_SIZE:
+            self._locale_choices.clear()
+        self._locale_choices[user_id] = choice
+        return choice
+
+    async def set_locale_choice(
+        self, user_id: int, language_code: str | None, locale: str, now: datetime
+    ) -> None:
+        """Remember the participant's language (creating the participant on a first act)."""
+        async with self.db.transaction() as conn:
+            await upsert_participant(conn, user_id, language_code, now, locale)
+        self._locale_choices[user_id] = locale
+
+    async def erase_participant(self, user_id: int) -> int:
+        """Erase what we keep of a participant: their texts and translations, their Telegram
+        id and language, the messages and raw updates about them. Returns how many
+        submissions were erased. What remains (kind, status, language, times) is anonymous,
+        so statistics stay honest. Then the WAL is checkpointed and truncated, so the old
+        pages are gone from the files too (with secure_delete, freed pages are zeroed)."""
+        async with self.db.transaction() as conn:
+            erased = await _erase_submissions(conn, "participant_id = ?", (user_id,))
+            await _forget_participant_traces(conn, user_id)
+        self._locale_choices.pop(user_id, None)
+        await self.db.checkpoint()
+        return erased
+
+    async def purge_older_than(self, cutoff: datetime) -> int:
+        """Erase the texts of every submission received before `cutoff`, and the participants
+        who sent nothing since. Returns how many submissions were erased."""
+        stamp = format_timestamp(cutoff)
+        async with self.db.transaction() as conn:
+            erased = await _erase_submissions(conn, "created_at < ?", (stamp,))
+            idle = [
+                int(row[0])
+                for row in await conn.execute_fetchall(
+                    "SELECT user_id FROM participants WHERE user_id != ? AND NOT EXISTS"
+                    " (SELECT 1 FROM submissions WHERE participant_id = user_id"
+                    "  AND created_at >= ?)",
+                    (ERASED_PARTICIPANT, stamp),
+                )
+            ]
+            for user_id in idle:
+                await _forget_participant_traces(conn, user_id)
+        self._locale_choices.clear()
+        await self.db.checkpoint()
+        return erased
