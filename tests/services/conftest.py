@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -264,8 +264,3 @@ async def world(
         yield world
     finally:
         await world.close()
-
-
-@pytest.fixture
-def staff_ids() -> Iterator[tuple[int, int, int]]:
-    yield ORGANIZER, MODERATOR, OTHER_MODERATOR
