@@ -24,6 +24,7 @@ from bot.services.preferences import PreferencesService
 from bot.services.privacy import PrivacyService
 from bot.services.readers import Readers
 from bot.services.replies import ReplyWriter
+from bot.services.statistics import StatisticsService
 from bot.services.translation import Engine, install_http_timeout, make_engine
 from bot.telegram import handlers
 from bot.telegram.polling import RawUpdatesRequest
@@ -150,7 +151,6 @@ def build_application(
     moderation = ModerationService(
         stores.moderation,
         stores.submissions,
-        stores.statistics,
         readers,
         replies,
         feed,
@@ -167,6 +167,7 @@ def build_application(
         intake=intake,
         preferences=PreferencesService(stores.participants, readers, replies, clock),
         moderation=moderation,
+        statistics=StatisticsService(stores.statistics, readers),
         privacy=PrivacyService(stores.participants, stores.submissions, readers, replies, feed),
         sender=sender,
         translator=translator,

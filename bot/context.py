@@ -20,6 +20,7 @@ from bot.services.preferences import PreferencesService
 from bot.services.privacy import PrivacyService
 from bot.services.readers import Readers
 from bot.services.replies import ReplyWriter
+from bot.services.statistics import StatisticsService
 from bot.telegram.polling import RawUpdatesRequest
 from bot.workers.base import WorkerHealth
 from bot.workers.broadcast import BroadcastWorker
@@ -40,6 +41,7 @@ class Services:
     intake: IntakeService
     preferences: PreferencesService
     moderation: ModerationService
+    statistics: StatisticsService
     privacy: PrivacyService
     sender: OutboxSender
     translator: TranslationWorker

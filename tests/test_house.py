@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import json
 import socket
 import sqlite3
 import subprocess
@@ -19,6 +20,7 @@ from bot.runner import run_bot
 from storage.outbox import OutboxStore
 from tests.conftest import RunningBot, bot_env
 from tests.fakes.telegram_api import FakeTelegram
+from tests.process import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -103,7 +105,8 @@ async def test_sender_survives_a_failing_claim_and_healthz_shows_it(
         return await real_claim(self, *args, **kwargs)
 
     monkeypatch.setattr(OutboxStore, "claim_due_messages", flaky_claim)
-    settings = load_settings(bot_env(fake, tmp_path / "townhall.db"))
+    db = tmp_path / "townhall.db"
+    settings = load_settings(bot_env(fake, db))
     port = _free_port()
     stop = asyncio.Event()
     task = asyncio.create_task(run_bot(settings, stop, health_port=port))
@@ -125,11 +128,18 @@ async def test_sender_survives_a_failing_claim_and_healthz_shows_it(
             assert seen_degraded is not None, "the failing sender never showed in /healthz"
             assert seen_degraded["failing_workers"] == ["sender"]
             assert "OperationalError" in seen_degraded["workers"]["sender"]["last_error"]
+            # Another process (the CLI) sees it too, as the bot recorded it.
+            code, out, _ = await run_cli("stats", "--ops", env={"TOWNHALL_DB": str(db)})
+            assert code == 1 and json.loads(out)["failing_workers"] == ["sender"]
             confirmation = await bot.reply_to(501, 0, timeout=15)
             assert "#1" in confirmation
             healthy = (await client.get(f"http://127.0.0.1:{port}/healthz")).json()
         assert healthy["status"] == "ok"
         assert healthy["workers"]["sender"]["failures"] == 0
         assert healthy["workers"]["sender"]["total_failures"] == 3
+        code, out, _ = await run_cli("stats", "--ops", env={"TOWNHALL_DB": str(db)})
+        recorded = json.loads(out)
+        assert recorded["failing_workers"] == []
+        assert recorded["workers"]["sender"]["total_failures"] == 3
     finally:
         await bot.shutdown()

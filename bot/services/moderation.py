@@ -25,7 +25,6 @@ from bot.telegram import callbacks
 from storage.errors import NotFound
 from storage.models import Kind, OutboxMessage, Status, Submission
 from storage.moderation import Actor, AuditEntry, ModerationStore, QueueFilter
-from storage.statistics import StatisticsStore
 from storage.submissions import SubmissionStore
 
 PAGE_SIZE = 8
@@ -53,7 +52,6 @@ class ModerationService:
         self,
         store: ModerationStore,
         submissions: SubmissionStore,
-        statistics: StatisticsStore,
         readers: Readers,
         replies: ReplyWriter,
         feed: FeedService,
@@ -62,7 +60,6 @@ class ModerationService:
     ) -> None:
         self._store = store
         self._submissions = submissions
-        self._statistics = statistics
         self._readers = readers
         self._locales = readers.locales
         self._replies = replies
@@ -254,21 +251,6 @@ class ModerationService:
     async def skip_card(self, staff: Staff, submission_id: int) -> None:
         self._skipped.setdefault(staff.user_id, []).append(submission_id)
         await self._store.release_claim(submission_id, staff.user_id)
-
-    # ---- statistics ----------------------------------------------------------------------
-
-    async def statistics(self, staff: Staff) -> tuple[render.base.Reply, bytes, str]:
-        """The figures as a message, the chart as PNG bytes, and its caption."""
-        from bot.chart import funnel_png  # matplotlib loads only when someone asks
-
-        tr = await self.catalog(staff)
-        stats = await self._statistics.statistics()
-        # The chart in the working language: see bot/chart.py about fonts.
-        received, shortlisted, approved, title = render.statistics.chart_labels(
-            self._readers.working_catalog()
-        )
-        png = funnel_png(stats, (received, shortlisted, approved), title)
-        return render.statistics.statistics(tr, stats), png, title
 
     # ---- the intake window ---------------------------------------------------------------
 

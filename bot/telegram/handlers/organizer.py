@@ -62,11 +62,14 @@ async def invite(update: Update, ctx: BotContext, staff: Staff, message: Message
 
 @for_role(Role.ORGANIZER)
 async def stats(update: Update, ctx: BotContext, staff: Staff, message: Message) -> None:
-    text, png, caption = await ctx.services.moderation.statistics(staff)
-    await answer_staff(update, ctx, staff, text)
+    figures = await ctx.services.statistics.figures(staff)
+    await answer_staff(update, ctx, staff, figures.message)
+    if figures.png is None:
+        return
     # A file cannot travel through the JSON outbox; an organizer's own request, sent once.
     try:
-        await ctx.bot.send_photo(staff.chat_id, png, caption=render.base.escape(caption))
+        caption = render.base.escape(figures.caption)
+        await ctx.bot.send_photo(staff.chat_id, figures.png, caption=caption)
     except TelegramError as error:
         _log.warning("statistics chart not sent: %s", error)
 
