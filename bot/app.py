@@ -30,6 +30,7 @@ from bot.telegram import handlers
 from bot.telegram.polling import RawUpdatesRequest
 from bot.workers.base import WorkerHealth
 from bot.workers.broadcast import BroadcastWorker
+from bot.workers.erasure import ErasureFlushWorker
 from bot.workers.feed import FeedWorker
 from bot.workers.sender import OutboxSender
 from bot.workers.translation import TranslationWorker
@@ -175,6 +176,7 @@ def build_application(
         updates_request=updates_request,
         broadcasts=BroadcastService(stores.broadcasts, readers, replies, broadcaster.wake, clock),
         broadcaster=broadcaster,
+        erasure=ErasureFlushWorker(stores.participants, health),
         curation=curation,
         live=LiveService(stores.live, stores.submissions, readers, replies, feed, settings, clock),
         parties=PartyService(

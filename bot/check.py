@@ -23,6 +23,7 @@ from bot.config import Settings
 from bot.i18n import DOMAIN, catalog_path
 from bot.services.translation import TranslationFailed
 from storage.db import open_database, schema_version
+from storage.erasure import UNFLUSHED_KEY
 
 # A sentence to translate into the working language, in another language: by target.
 _ENGLISH_SAMPLE = ("en", "Hello, how are you?")
@@ -109,6 +110,9 @@ async def check_database(path: Path) -> Check:
         try:
             mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
             version = conn.execute("PRAGMA user_version").fetchone()[0]
+            unflushed = conn.execute(
+                "SELECT value FROM settings WHERE key = ?", (UNFLUSHED_KEY,)
+            ).fetchone()
             conn.execute("BEGIN IMMEDIATE")  # proves we can write, changes nothing
             conn.rollback()
         finally:
@@ -117,7 +121,10 @@ async def check_database(path: Path) -> Check:
         return Check(name, False, f"{path}: {error}")
     current = version == schema_version()
     detail = f"{path}: writable, journal {mode}, schema {version}/{schema_version()}"
-    return Check(name, current and mode == "wal", detail)
+    if unflushed is not None:
+        # The running bot retries; an open reader (a sqlite3 shell, an export) holds it back.
+        detail += f"; erased texts still in the -wal file since {unflushed[0]}"
+    return Check(name, current and mode == "wal" and unflushed is None, detail)
 
 
 def check_locales(locales_dir: Path) -> Check:

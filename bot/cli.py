@@ -281,7 +281,7 @@ def _purge(settings: Settings, days: int) -> int:
         db = await open_database(settings.db_path)
         try:
             cutoff = datetime.now(UTC) - timedelta(days=days)
-            return await ParticipantStore(db).purge_older_than(cutoff)
+            return await ParticipantStore(db).purge_older_than(cutoff, datetime.now(UTC))
         finally:
             await db.close()
 

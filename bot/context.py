@@ -24,6 +24,7 @@ from bot.services.statistics import StatisticsService
 from bot.telegram.polling import RawUpdatesRequest
 from bot.workers.base import WorkerHealth
 from bot.workers.broadcast import BroadcastWorker
+from bot.workers.erasure import ErasureFlushWorker
 from bot.workers.feed import FeedWorker
 from bot.workers.sender import OutboxSender
 from bot.workers.translation import TranslationWorker
@@ -49,6 +50,7 @@ class Services:
     updates_request: RawUpdatesRequest
     broadcasts: BroadcastService
     broadcaster: BroadcastWorker
+    erasure: ErasureFlushWorker
     browse: BrowseService
     curation: CurationService
     live: LiveService

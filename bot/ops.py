@@ -52,6 +52,8 @@ def health_document(
     worker keeps failing (its last error is in the body)."""
     workers = workers or {}
     stale = (figures.oldest_outbox_seconds or 0.0) > STALE_OUTBOX_S
+    # An erasure not yet flushed from the -wal shows as such (the erasure worker retries).
+    stale = stale or figures.erasure_unflushed_since is not None
     failing = sorted(n for n, s in workers.items() if int(s.get("failures", 0)) >= FAILING_AFTER)
     degraded = stale or bool(failing)
     body: dict[str, Any] = {

@@ -126,6 +126,7 @@ def _workers(services: Services) -> list[tuple[SupervisedWorker, float]]:
     if services.feed is not None:
         started.append((services.feed, TRANSLATOR_STOP_TIMEOUT_S))
     started.append((services.broadcaster, TRANSLATOR_STOP_TIMEOUT_S))
+    started.append((services.erasure, TRANSLATOR_STOP_TIMEOUT_S))
     return started
 
 

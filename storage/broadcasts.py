@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from storage.db import Database
+from storage.erasure import ERASED_PARTICIPANT
 from storage.models import OutboxMessage, format_timestamp
 from storage.outbox import UNCONFIRMED, queue_in_transaction
-from storage.participants import ERASED_PARTICIPANT
 
 DRAFT, SENDING, DONE, CANCELLED = "draft", "sending", "done", "cancelled"
 

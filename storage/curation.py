@@ -14,6 +14,7 @@ from enum import StrEnum
 import aiosqlite
 
 from storage.db import Database
+from storage.erasure import ERASURE_EPOCH_KEY
 from storage.models import OutboxMessage, Status, Submission, format_timestamp, submission_from_row
 from storage.moderation import Actor, audit_in_transaction
 from storage.outbox import queue_in_transaction
@@ -107,6 +108,13 @@ class CurationStore:
         self.db = db
 
     # ---- similarity ----------------------------------------------------------------------
+
+    async def erasure_epoch(self) -> int:
+        """Moves with every erasure (storage/erasure.py): copies held in memory reload."""
+        row = await self.db.fetchone(
+            "SELECT value FROM settings WHERE key = ?", (ERASURE_EPOCH_KEY,)
+        )
+        return int(row["value"]) if row else 0
 
     async def working_texts(self, working_language: str) -> list[tuple[int, str, str]]:
         """(id, kind, working-language text) of every open submission that has one."""

@@ -107,10 +107,14 @@ class Database:
         rows = await self.fetchall(sql, params)
         return rows[0] if rows else None
 
-    async def checkpoint(self) -> None:
-        """Move the WAL into the main file and truncate it (erased pages leave the -wal too)."""
+    async def checkpoint(self) -> bool:
+        """Move the WAL into the main file and truncate it (erased pages leave the -wal too).
+        False when a reader's snapshot kept it from completing: SQLite then truncates
+        nothing, and says so only in the result, which must not be ignored."""
         async with self._lock:
-            await self._conn.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
+            rows = list(await self._conn.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)"))
+        busy, log_frames, done = rows[0] if rows else (1, -1, -1)
+        return int(busy) == 0 and int(log_frames) == int(done)
 
     async def close(self) -> None:
         async with self._lock:

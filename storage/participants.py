@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-import json
 import secrets
 import sqlite3
-from datetime import datetime
+from datetime import UTC, datetime
 
 import aiosqlite
 
 from storage.db import Database
+from storage.erasure import (
+    ERASED_PARTICIPANT,
+    UNFLUSHED_KEY,
+    PostEdits,
+    erase_submissions,
+)
 from storage.errors import StorageError
 from storage.models import (
     format_timestamp,
 )
-from storage.translations import sha256_hex
-
-# Erased submissions belong to this placeholder participant: the Telegram id is gone.
-ERASED_PARTICIPANT = 0
-
 
 # Locale choices remembered in memory: looked up for every update, changed rarely, and only
 # through this class (the bot is the one writer), so the cache cannot go stale.
@@ -52,45 +52,6 @@ async def upsert_participant(
 def _new_pseudonym() -> str:
     # Stable per participant within one database, meaningless outside it.
     return "P-" + secrets.token_hex(5).upper()
-
-
-async def _erase_submissions(
-    conn: aiosqlite.Connection, where: str, params: tuple[object, ...]
-) -> int:
-    """Blank the texts of the submissions matching `where` (a constant SQL condition)."""
-    await conn.execute_fetchall(
-        "INSERT OR IGNORE INTO participants (user_id, pseudonym, created_at)"
-        " VALUES (?, 'P-ERASED', '1970-01-01T00:00:00Z')",
-        (ERASED_PARTICIPANT,),
-    )
-    rows = list(
-        await conn.execute_fetchall(
-            f"SELECT id, text FROM submissions WHERE {where} AND participant_id != ?",
-            (*params, ERASED_PARTICIPANT),
-        )
-    )
-    ids = json.dumps([int(r[0]) for r in rows])
-    # The cache holds translations of these very texts (keyed by their hash).
-    hashes = json.dumps(sorted({sha256_hex(str(r[1])) for r in rows}))
-    await conn.execute_fetchall(
-        "DELETE FROM translation_cache WHERE text_sha256 IN (SELECT value FROM json_each(?))",
-        (hashes,),
-    )
-    # Posts about them not delivered yet would carry the text: they will not be sent.
-    await conn.execute_fetchall(
-        "UPDATE outbox SET payload = '{}', state = 'failed', last_error = 'erased'"
-        " WHERE state = 'queued' AND (dedup_key IN (SELECT 'post:' || value FROM json_each(?))"
-        " OR coalesce_key IN (SELECT 'postedit:' || value FROM json_each(?)))",
-        (ids, ids),
-    )
-    # chat_id/message_id become negative placeholders: unique, and no longer a Telegram id.
-    await conn.execute_fetchall(
-        "UPDATE submissions SET text = '', translation = NULL, reason = NULL,"
-        " participant_id = ?, chat_id = -id, message_id = -id"
-        " WHERE id IN (SELECT value FROM json_each(?))",
-        (ERASED_PARTICIPANT, ids),
-    )
-    return len(rows)
 
 
 async def _forget_participant_traces(conn: aiosqlite.Connection, user_id: int) -> None:
@@ -158,25 +119,39 @@ class ParticipantStore:
             await upsert_participant(conn, user_id, language_code, now, locale)
         self._locale_choices[user_id] = locale
 
-    async def erase_participant(self, user_id: int) -> int:
-        """Erase what we keep of a participant: their texts and translations, their Telegram
-        id and language, the messages and raw updates about them. Returns how many
-        submissions were erased. What remains (kind, status, language, times) is anonymous,
-        so statistics stay honest. Then the WAL is checkpointed and truncated, so the old
-        pages are gone from the files too (with secure_delete, freed pages are zeroed)."""
+    async def erase_participant(
+        self, user_id: int, now: datetime, post_edits: PostEdits | None = None
+    ) -> list[int]:
+        """Erase what we keep of a participant: every copy of their words (storage/erasure.py),
+        their Telegram id and language, the messages and raw updates about them, with the
+        edits of the moderators' posts, in one transaction. Returns the erased submissions'
+        ids. What remains (kind, status, language, times) is anonymous, so statistics stay
+        honest. Then the WAL is checkpointed and truncated, so the old pages leave the files
+        too (with secure_delete, freed pages are zeroed); if a reader holds it back, the
+        erasure stays marked unflushed until `flush_erasures()` succeeds."""
         async with self.db.transaction() as conn:
-            erased = await _erase_submissions(conn, "participant_id = ?", (user_id,))
+            erased = await erase_submissions(
+                conn, "participant_id = ?", (user_id,), now, post_edits
+            )
             await _forget_participant_traces(conn, user_id)
         self._locale_choices.pop(user_id, None)
-        await self.db.checkpoint()
+        await self.flush_erasures()
         return erased
 
-    async def purge_older_than(self, cutoff: datetime) -> int:
-        """Erase the texts of every submission received before `cutoff`, and the participants
-        who sent nothing since. Returns how many submissions were erased."""
+    async def purge_older_than(
+        self,
+        cutoff: datetime,
+        now: datetime | None = None,
+        post_edits: PostEdits | None = None,
+    ) -> int:
+        """Erase every submission received before `cutoff` as `erase_participant` does, and
+        the participants who sent nothing since. Returns how many submissions were erased."""
         stamp = format_timestamp(cutoff)
+        now = now or datetime.now(UTC)
         async with self.db.transaction() as conn:
-            erased = await _erase_submissions(conn, "created_at < ?", (stamp,))
+            erased = len(
+                await erase_submissions(conn, "created_at < ?", (stamp,), now, post_edits)
+            )
             idle = [
                 int(row[0])
                 for row in await conn.execute_fetchall(
@@ -189,5 +164,22 @@ class ParticipantStore:
             for user_id in idle:
                 await _forget_participant_traces(conn, user_id)
         self._locale_choices.clear()
-        await self.db.checkpoint()
+        await self.flush_erasures()
         return erased
+
+    async def unflushed_since(self) -> str | None:
+        """When an erasure whose old pages may still be in the -wal file happened (None: all
+        flushed)."""
+        row = await self.db.fetchone("SELECT value FROM settings WHERE key = ?", (UNFLUSHED_KEY,))
+        return str(row["value"]) if row else None
+
+    async def flush_erasures(self) -> bool:
+        """Checkpoint and truncate the WAL; True once erased words are gone from every file.
+
+        A reader's open snapshot (an export, an operator's sqlite3 shell) holds the WAL back:
+        then nothing is truncated and the erasure stays marked, for a retry."""
+        if not await self.db.checkpoint():
+            return False
+        await self.db.fetchall("DELETE FROM settings WHERE key = ?", (UNFLUSHED_KEY,))
+        await self.db.checkpoint()  # the flag's own page, out of the -wal too
+        return True

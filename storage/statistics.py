@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from storage.db import Database
+from storage.erasure import UNFLUSHED_KEY
 from storage.models import (
     parse_timestamp,
 )
@@ -32,6 +33,8 @@ class OpsFigures:
     pending_translations: int
     oldest_outbox_seconds: float | None
     oldest_translation_seconds: float | None
+    # When an erasure happened whose old pages may still be in the -wal file (None: none).
+    erasure_unflushed_since: str | None = None
 
 
 class StatisticsStore:
@@ -48,7 +51,9 @@ class StatisticsStore:
             " (SELECT count(*) FROM submissions WHERE translation_status = 'pending')"
             "   AS translations,"
             " (SELECT min(created_at) FROM submissions WHERE translation_status = 'pending')"
-            "   AS oldest_translation"
+            "   AS oldest_translation,"
+            " (SELECT value FROM settings WHERE key = ?) AS unflushed",
+            (UNFLUSHED_KEY,),
         )
         assert row is not None
 
@@ -61,6 +66,7 @@ class StatisticsStore:
             pending_translations=row["translations"],
             oldest_outbox_seconds=age(row["oldest_outbox"]),
             oldest_translation_seconds=age(row["oldest_translation"]),
+            erasure_unflushed_since=row["unflushed"],
         )
 
     async def statistics(self) -> Statistics:

@@ -7,6 +7,8 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
+import aiosqlite
+
 from storage.db import Database
 from storage.models import (
     TranslationJob,
@@ -126,11 +128,35 @@ class TranslationStore:
         return str(row["translation"]) if row else None
 
     async def cache_translation(
-        self, engine: str, source: str, target: str, text: str, translation: str, now: datetime
+        self,
+        engine: str,
+        source: str,
+        target: str,
+        text: str,
+        translation: str,
+        now: datetime,
+        about: int | None = None,
     ) -> None:
-        await self.db.fetchall(
-            "INSERT OR REPLACE INTO translation_cache"
-            " (engine, source, target, text_sha256, translation, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (engine, source, target, sha256_hex(text), translation, format_timestamp(now)),
-        )
+        """Cache a translation; `about` is the submission whose text (or translation) it is,
+        so that erasure finds this row even after the text itself was edited away."""
+        async with self.db.transaction() as conn:
+            await conn.execute_fetchall(
+                "INSERT OR REPLACE INTO translation_cache"
+                " (engine, source, target, text_sha256, translation, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (engine, source, target, sha256_hex(text), translation, format_timestamp(now)),
+            )
+            if about is not None:
+                await _link(conn, about, text)
+
+    async def link_cached(self, about: int, text: str) -> None:
+        """A cached translation of `text` served submission `about` (see cache_translation)."""
+        async with self.db.transaction() as conn:
+            await _link(conn, about, text)
+
+
+async def _link(conn: aiosqlite.Connection, about: int, text: str) -> None:
+    await conn.execute_fetchall(
+        "INSERT OR IGNORE INTO cache_links (submission_id, text_sha256) VALUES (?, ?)",
+        (about, sha256_hex(text)),
+    )

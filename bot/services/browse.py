@@ -115,7 +115,7 @@ class BrowseService:
         )
         try:
             found = await asyncio.wait_for(
-                self._translator.translate_text(source_text, source, language),
+                self._translator.translate_text(source_text, source, language, sub.id),
                 TRANSLATION_WAIT_S,
             )
         except ENGINE_ERRORS as error:

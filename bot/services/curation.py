@@ -61,13 +61,18 @@ class CurationService:
         self._translator = translator
         self._clock = clock
         self._index: dict[str, dict[int, str]] | None = None  # kind -> id -> normalised text
+        self._index_epoch = -1  # the erasure epoch it was loaded at
         self._index_lock = asyncio.Lock()
 
     # ---- similar submissions -------------------------------------------------------------
 
     async def _loaded_index(self) -> dict[str, dict[int, str]]:
         async with self._index_lock:
-            if self._index is None:
+            # An erasure (here, or `townhall-bot purge` in another process) moves the epoch:
+            # the erased words must not stay in memory, so the index is read again.
+            epoch = await self._store.erasure_epoch()
+            if self._index is None or epoch != self._index_epoch:
+                self._index_epoch = epoch
                 index: dict[str, dict[int, str]] = {}
                 for sid, kind, text in await self._store.working_texts(self._settings.language):
                     index.setdefault(kind, {})[sid] = similarity.normalise(text)

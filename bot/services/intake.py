@@ -119,7 +119,9 @@ class IntakeService:
         tr = self._locales.get(locale)
         text = message.text or ""
         refusal = self._refusal(tr, text, kind, from_command)
-        if refusal is None and not await self.is_open():
+        if refusal is None and not await self.is_open() and not await self._stored(message):
+            # A message stored before the close (an update replayed after a crash) is not
+            # refused: it was recorded, and its confirmation said so.
             refusal = self._closed(tr, locale)
         if refusal is not None:
             await self._replies.queue(refusal.send(author.chat_id, reply_key(message.update_id)))
@@ -155,6 +157,11 @@ class IntakeService:
             return
         self._replies.wake()
         self._text_changed()
+
+    async def _stored(self, message: Received) -> bool:
+        author = message.author
+        found = await self._submissions.submission_by_message(author.chat_id, message.message_id)
+        return found is not None
 
     async def is_open(self) -> bool:
         """Whether submissions are taken now: the schedule and the organizers' switch."""

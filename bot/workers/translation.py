@@ -253,6 +253,7 @@ class TranslationWorker(SupervisedWorker):
                 engine.name, source, self._target, job.text
             )
             if cached is not None:
+                await self._translations.link_cached(job.submission_id, job.text)
                 await self._finish(job, TranslationStatus.DONE, cached, engine.name)
                 return
             await self._ask_engine(job, engine, source)
@@ -279,11 +280,13 @@ class TranslationWorker(SupervisedWorker):
         self.breaker.success()
         now = datetime.now(UTC)
         await self._translations.cache_translation(
-            engine.name, source, self._target, job.text, translation, now
+            engine.name, source, self._target, job.text, translation, now, job.submission_id
         )
         await self._finish(job, TranslationStatus.DONE, translation, engine.name)
 
-    async def translate_text(self, text: str, source: str, target: str) -> tuple[str, str] | None:
+    async def translate_text(
+        self, text: str, source: str, target: str, about: int | None = None
+    ) -> tuple[str, str] | None:
         """Translate a text outside the submissions' flow (announcements): (translation,
         engine name), from the cache when it can. None when no engine can do it; raises
         TranslationFailed, TimeoutError or EnginePaused when the engine fails now."""
@@ -294,6 +297,8 @@ class TranslationWorker(SupervisedWorker):
             return None
         cached = await self._translations.cached_translation(engine.name, source, target, text)
         if cached is not None:
+            if about is not None:
+                await self._translations.link_cached(about, text)
             return cached, engine.name
         try:
             translation = await self._call(engine.translate, text, source, target)
@@ -302,7 +307,7 @@ class TranslationWorker(SupervisedWorker):
             raise
         self.breaker.success()
         await self._translations.cache_translation(
-            engine.name, source, target, text, translation, datetime.now(UTC)
+            engine.name, source, target, text, translation, datetime.now(UTC), about
         )
         return translation, engine.name
 

@@ -172,7 +172,6 @@ class World:
         return ModerationService(
             self.stores.moderation,
             self.stores.submissions,
-            self.stores.statistics,
             self.readers,
             self.replies,
             self.feed,
@@ -257,9 +256,7 @@ async def world(
     feed = FeedService(
         stores.moderation, stores.submissions, readers, replies, settings.moderator_chat, clock
     )
-    world = World(
-        db, stores, locales, settings, clock, wakes, readers, replies, feed, detector
-    )
+    world = World(db, stores, locales, settings, clock, wakes, readers, replies, feed, detector)
     try:
         yield world
     finally:

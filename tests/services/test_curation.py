@@ -79,7 +79,7 @@ async def test_refused_merges_change_nothing(
     idea = await world.submit(12, "More young people on the panel, please", kind=Kind.IDEA)
     rejected = await world.submit(13, "A question the moderators did not select")
     await world.set_status(rejected.id, Status.REJECTED)
-    await world.stores.votes.toggle(question.id, 20, PUBLIC + ("pending",), world.clock())
+    await world.stores.votes.toggle(question.id, 20, (*PUBLIC, "pending"), world.clock())
     before = (await world.rows("SELECT * FROM submissions"), await world.outbox())
     en = world.tr("en")
 
@@ -93,7 +93,9 @@ async def test_refused_merges_change_nothing(
     assert "itself" in itself.text
     assert kinds.text == render.curation.merge_refused(en, "kinds_differ", idea, question).text
     assert f"#{rejected.id}" in closed_source.text and "cannot be merged" in closed_source.text
-    assert f"#{rejected.id}" in closed_target.text and "nothing can be merged" in closed_target.text
+    assert (
+        f"#{rejected.id}" in closed_target.text and "nothing can be merged" in closed_target.text
+    )
     assert missing.text == render.moderation.no_such_submission(en, 999)
     assert [tuple(r) for r in await world.rows("SELECT * FROM submissions")] == [
         tuple(r) for r in before[0]
@@ -115,9 +117,10 @@ async def test_a_merge_that_already_happened_the_other_way_is_refused(
     en = world.tr("en")
     merged_b = await world.submission(b.id)
     assert again.text == render.curation.merge_refused(en, "source_closed", merged_b, None).text
-    assert back.text == render.curation.merge_refused(
-        en, "same", await world.submission(a.id), merged_b
-    ).text
+    assert (
+        back.text
+        == render.curation.merge_refused(en, "same", await world.submission(a.id), merged_b).text
+    )
     assert (await world.submission(a.id)).status is Status.PENDING
     assert await world.value("SELECT count(*) FROM audit_log WHERE action = 'merge'") == 2
 

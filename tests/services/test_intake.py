@@ -120,12 +120,6 @@ async def test_closed_intake_stores_nothing_and_says_so_until_reopened(
     assert await world.value("SELECT count(*) FROM submissions") == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: a replayed update is refused as 'closed, not recorded' once intake has "
-    "closed, although its submission was stored and confirmed the first time",
-)
 async def test_a_message_replayed_after_intake_closed_is_not_refused(
     world: World, intake: IntakeService
 ) -> None:

@@ -82,7 +82,6 @@ def moderation_with(world: World, settings: Settings) -> ModerationService:
     return ModerationService(
         world.stores.moderation,
         world.stores.submissions,
-        world.stores.statistics,
         world.readers,
         world.replies,
         world.feed,

@@ -44,7 +44,9 @@ async def test_the_chosen_language_is_used_by_other_services(
 ) -> None:
     await preferences.choose_language(BOB, update_id=10, menu_message_id=55, locale="es")
     intake = world.make_intake()
-    await intake.submit(Received(11, BOB, 56, "¿Cómo participará la sociedad civil?"), Kind.QUESTION)
+    await intake.submit(
+        Received(11, BOB, 56, "¿Cómo participará la sociedad civil?"), Kind.QUESTION
+    )
 
     sub = await world.submission(1)
     assert sub.locale == "es"
@@ -54,9 +56,7 @@ async def test_the_chosen_language_is_used_by_other_services(
 
     await preferences.show_language_menu(BOB, update_id=12)
     menu = (await world.outbox(601))[-1]
-    expected = render.language.language_menu(
-        world.tr("es"), preferences.language_options(), "es"
-    )
+    expected = render.language.language_menu(world.tr("es"), preferences.language_options(), "es")
     assert (menu.dedup_key, menu.text) == ("reply:12", expected.text)
 
 
