@@ -27,11 +27,12 @@ from bot.services.replies import ReplyWriter
 from bot.services.statistics import StatisticsService
 from bot.services.translation import Engine, install_http_timeout, make_engine
 from bot.telegram import handlers
-from bot.telegram.polling import RawUpdatesRequest
+from bot.telegram.polling import RawUpdatesRequest, TransientFailures
 from bot.workers.base import WorkerHealth
 from bot.workers.broadcast import BroadcastWorker
 from bot.workers.erasure import ErasureFlushWorker
 from bot.workers.feed import FeedWorker
+from bot.workers.retention import build_retention_worker
 from bot.workers.sender import OutboxSender
 from bot.workers.translation import TranslationWorker
 from storage import Stores
@@ -158,6 +159,8 @@ def build_application(
         settings,
         clock,
     )
+    # Texts erased by themselves `retention_days` after the event closes (None: off).
+    retention = build_retention_worker(settings, stores.participants, clock, health)
     application.services = Services(
         settings=settings,
         stores=stores,
@@ -165,11 +168,21 @@ def build_application(
         readers=readers,
         replies=replies,
         health=health,
+        transient=TransientFailures(),
         intake=intake,
         preferences=PreferencesService(stores.participants, readers, replies, clock),
         moderation=moderation,
         statistics=StatisticsService(stores.statistics, readers),
-        privacy=PrivacyService(stores.participants, stores.submissions, readers, replies, feed),
+        privacy=PrivacyService(
+            stores.participants,
+            stores.submissions,
+            readers,
+            replies,
+            feed,
+            erase_at=retention.erase_at if retention else None,
+            zone=event.timezone if event else None,
+            clock=clock,
+        ),
         sender=sender,
         translator=translator,
         feed=feed_worker,
@@ -192,6 +205,7 @@ def build_application(
             settings.language,
             clock,
         ),
+        retention=retention,
     )
     handlers.register(application, settings.moderator_chat)
     return application

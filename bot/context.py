@@ -21,11 +21,12 @@ from bot.services.privacy import PrivacyService
 from bot.services.readers import Readers
 from bot.services.replies import ReplyWriter
 from bot.services.statistics import StatisticsService
-from bot.telegram.polling import RawUpdatesRequest
+from bot.telegram.polling import RawUpdatesRequest, TransientFailures
 from bot.workers.base import WorkerHealth
 from bot.workers.broadcast import BroadcastWorker
 from bot.workers.erasure import ErasureFlushWorker
 from bot.workers.feed import FeedWorker
+from bot.workers.retention import RetentionWorker
 from bot.workers.sender import OutboxSender
 from bot.workers.translation import TranslationWorker
 from storage import Stores
@@ -39,6 +40,8 @@ class Services:
     readers: Readers
     replies: ReplyWriter
     health: WorkerHealth
+    # Updates whose handling met a busy or failing database: handled again, not dropped.
+    transient: TransientFailures
     intake: IntakeService
     preferences: PreferencesService
     moderation: ModerationService
@@ -55,6 +58,7 @@ class Services:
     curation: CurationService
     live: LiveService
     parties: PartyService
+    retention: RetentionWorker | None  # None: retention off or without a closing time
 
 
 class TownHallApplication(Application[Any, Any, Any, Any, Any, Any]):

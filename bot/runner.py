@@ -9,11 +9,12 @@ import json
 import logging
 import secrets
 import signal
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from telegram.error import InvalidToken
+from telegram.error import InvalidToken, NetworkError
 
 from bot import ops
 from bot.app import build_application
@@ -29,6 +30,8 @@ _log = logging.getLogger(__name__)
 
 # The whole shutdown stays within 10 s: handlers first, then messages already on the wire.
 DRAIN_TIMEOUT_S = 5.0
+START_RETRY_S = 1.0  # then 2, 4 ... 60 s between attempts to reach Telegram at start
+START_RETRY_MAX_S = 60.0
 SENDER_STOP_TIMEOUT_S = 3.0
 TRANSLATOR_STOP_TIMEOUT_S = 1.0
 
@@ -51,12 +54,9 @@ async def run_bot(
         try:
             stores = Stores.on(db)
             application = build_application(settings, stores, load_locales(settings.locales_dir))
-            try:
-                await application.initialize()  # getMe: the token is checked here
-            except InvalidToken:
-                raise StartupError(
-                    "Telegram refused TELEGRAM_BOT_TOKEN; check it with @BotFather"
-                ) from None
+            # getMe: the token is checked here, and Telegram may be out of reach for a while
+            if not await with_telegram_retries("getMe", application.initialize, stop):
+                return
             await application.start()
             try:
                 await _serve(application, stores, stop, health_port)
@@ -67,6 +67,36 @@ async def run_bot(
             await db.close()
     finally:
         lock.close()
+
+
+async def with_telegram_retries(
+    what: str, call: Callable[[], Awaitable[object]], stop: asyncio.Event
+) -> bool:
+    """Make a start-up call to Telegram, retrying while it is unreachable or answers 5xx (a
+    network blip while the server boots): one log line per attempt, no traceback. An
+    invalid token stops the start (exit code 2). False if stopped meanwhile."""
+    attempt = 0
+    while not stop.is_set():
+        try:
+            await call()
+            return True
+        except InvalidToken:
+            raise StartupError(
+                "Telegram refused TELEGRAM_BOT_TOKEN; check it with @BotFather"
+            ) from None
+        except NetworkError as error:  # timeouts and 5xx answers included
+            attempt += 1
+            delay = min(START_RETRY_MAX_S, START_RETRY_S * 2 ** (attempt - 1))
+            _log.warning(
+                "%s: Telegram is unreachable (%s); attempt %d, trying again in %.0f s",
+                what,
+                error,
+                attempt,
+                delay,
+            )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+    return False
 
 
 # The name the tests and earlier callers use; polling is what it does unless configured.
@@ -96,15 +126,26 @@ async def _serve(
             worker.start()
             workers.push_async_callback(worker.stop, timeout)
         menus = asyncio.create_task(_publish_all_menus(application))
-        inbox = DurablePoller(application, stores.inbox, raw_request=services.updates_request)
-        await inbox.replay()
-        http = await _start_http(application, stores, inbox, health_port)
+        inbox = DurablePoller(
+            application,
+            stores.inbox,
+            raw_request=services.updates_request,
+            transient=services.transient,
+            health=services.health,
+        )
+        await inbox.replay(stop)
+        http = await _start_http(application, stores, inbox, health_port, stop)
         _log.info("townhall-bot is running as @%s", application.bot.username)
         try:
             if settings.webhook_url is None:
                 # A webhook left set would make every getUpdates fail with 409.
-                await application.bot.delete_webhook(drop_pending_updates=False)
-                await inbox.run(stop)
+                removed = await with_telegram_retries(
+                    "deleteWebhook",
+                    lambda: application.bot.delete_webhook(drop_pending_updates=False),
+                    stop,
+                )
+                if removed:
+                    await inbox.run(stop)
             else:
                 await stop.wait()
         finally:
@@ -126,6 +167,8 @@ def _workers(services: Services) -> list[tuple[SupervisedWorker, float]]:
     if services.feed is not None:
         started.append((services.feed, TRANSLATOR_STOP_TIMEOUT_S))
     started.append((services.broadcaster, TRANSLATOR_STOP_TIMEOUT_S))
+    if services.retention is not None:
+        started.append((services.retention, TRANSLATOR_STOP_TIMEOUT_S))
     started.append((services.erasure, TRANSLATOR_STOP_TIMEOUT_S))
     return started
 
@@ -167,6 +210,7 @@ async def _start_http(
     stores: Stores,
     inbox: DurablePoller,
     health_port: int | None,
+    stop: asyncio.Event,
 ) -> web.AppRunner | None:
     """The webhook endpoint and /healthz (webhook mode), or /healthz alone if asked for."""
     settings = application.services.settings
@@ -177,11 +221,16 @@ async def _start_http(
         path = urlsplit(settings.webhook_url).path or "/"
         routes += ops.webhook_routes(path, secret, inbox.receive)
         runner = await ops.start_http(routes, settings.listen, settings.port)
-        await application.bot.set_webhook(
-            settings.webhook_url,
-            secret_token=secret,
-            allowed_updates=list(ALLOWED_UPDATES),
-            drop_pending_updates=False,
+        url = settings.webhook_url
+        await with_telegram_retries(
+            "setWebhook",
+            lambda: application.bot.set_webhook(
+                url,
+                secret_token=secret,
+                allowed_updates=list(ALLOWED_UPDATES),
+                drop_pending_updates=False,
+            ),
+            stop,
         )
         return runner
     if health_port is not None:

@@ -145,8 +145,10 @@ class OutboxStore:
         )
 
     async def mark_failed(self, outbox_id: int, error: str) -> None:
+        # A failed message is never sent again: like a delivered one, it keeps no text (a
+        # moderators' post that failed would otherwise keep a participant's words for good).
         await self.db.fetchall(
-            "UPDATE outbox SET state = 'failed', last_error = ? WHERE id = ?",
+            "UPDATE outbox SET state = 'failed', last_error = ?, payload = '{}' WHERE id = ?",
             (error[:500], outbox_id),
         )
 

@@ -14,8 +14,10 @@ import asyncio
 import contextlib
 import json
 import logging
+import sqlite3
 import time
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, TimedOut
@@ -23,6 +25,7 @@ from telegram.ext import Application, ExtBot
 from telegram.request import HTTPXRequest, RequestData
 
 from bot.locks import KeyedLocks
+from bot.workers.base import WorkerHealth, failure_backoff
 from storage.inbox import InboxStore
 
 _log = logging.getLogger(__name__)
@@ -33,6 +36,35 @@ PROCESS_CONCURRENCY = 64
 FINISH_BATCH = 200
 FINISH_DELAY_S = 0.05
 MAX_POLL_BACKOFF_S = 30.0
+# Updates taken from Telegram and not yet handled, at most: beyond this the poller stops
+# fetching (Telegram keeps what it has not confirmed), so a flood cannot grow memory.
+MAX_IN_FLIGHT = 1000
+GET_UPDATES_LIMIT = 100  # Telegram's own maximum per getUpdates
+T = TypeVar("T")
+
+
+def is_transient(error: BaseException) -> bool:
+    """The database is busy, locked, full or failing (an operator's shell, a backup tool, a
+    full disk): the update is kept in the inbox and handled again once it recovers."""
+    return isinstance(error, sqlite3.OperationalError)
+
+
+class TransientFailures:
+    """Updates whose handling hit a transient failure (set by the error handler); the
+    poller hands them over again instead of recording them as done."""
+
+    def __init__(self) -> None:
+        self._ids: set[int] = set()
+
+    def add(self, update_id: int) -> None:
+        self._ids.add(update_id)
+
+    def take(self, update_id: int) -> bool:
+        """Whether `update_id` failed that way (and forget it)."""
+        if update_id in self._ids:
+            self._ids.discard(update_id)
+            return True
+        return False
 
 
 class RawUpdatesRequest(HTTPXRequest):
@@ -77,8 +109,14 @@ class DurablePoller:
         raw_request: RawUpdatesRequest | None = None,
         poll_timeout: int = POLL_TIMEOUT_S,
         concurrency: int = PROCESS_CONCURRENCY,
+        transient: TransientFailures | None = None,
+        health: WorkerHealth | None = None,
+        max_in_flight: int = MAX_IN_FLIGHT,
     ) -> None:
         self._app = application
+        self._transient = transient or TransientFailures()
+        self._health = health or WorkerHealth()
+        self._max_in_flight = max_in_flight
         self._raw = raw_request
         self._inbox = inbox
         self._poll_timeout = poll_timeout
@@ -89,21 +127,26 @@ class DurablePoller:
         self._finish_task: asyncio.Task[None] | None = None
         self.processed = 0
 
-    async def replay(self) -> int:
+    async def replay(self, stop: asyncio.Event | None = None) -> int:
         """Hand over updates that were stored but not handled when the process last stopped."""
-        pending = await self._inbox.unprocessed_updates()
-        for stored in pending:
+        pending = await self._with_database(
+            "reading the inbox", self._inbox.unprocessed_updates, stop or asyncio.Event()
+        )
+        for stored in pending or []:
+            await self._room()
             self._dispatch(Update.de_json(stored.payload, self._app.bot))
+        pending = pending or []
         if pending:
             _log.info("replaying %d updates stored before the last stop", len(pending))
         return len(pending)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Poll until `stop` is set. The pending long poll is abandoned, not awaited."""
-        offset = await self._inbox.telegram_offset()
+        offset = await self._with_database("reading the offset", self._inbox.telegram_offset, stop)
         failures = 0
         while not stop.is_set():
-            fetch = asyncio.ensure_future(self._fetch(offset))
+            await self._room()
+            fetch = asyncio.ensure_future(self._fetch(offset, self._free()))
             stopped = asyncio.ensure_future(stop.wait())
             await asyncio.wait({fetch, stopped}, return_when=asyncio.FIRST_COMPLETED)
             stopped.cancel()
@@ -122,13 +165,63 @@ class DurablePoller:
                 await _sleep_unless(stop, delay)
                 continue
             failures = 0
-            if updates:
+            if not updates:
+                continue
+            try:
                 offset = await self._store(updates)
+            except Exception as error:
+                if not is_transient(error):
+                    raise
+                # Not stored, so not confirmed: the next getUpdates, with the same offset,
+                # brings the same updates again once the database answers.
+                self._health.failed("poller", error)
+                delay = failure_backoff(self._health.state("poller").failures)
+                _log.warning(
+                    "updates not stored (%s); fetching them again in %.1f s",
+                    type(error).__name__,
+                    delay,
+                )
+                await _sleep_unless(stop, delay)
+                continue
+            self._health.ok("poller")
 
-    async def _fetch(self, offset: int | None) -> tuple[Update, ...]:
+    async def _with_database(
+        self, what: str, read: Callable[[], Awaitable[T]], stop: asyncio.Event
+    ) -> T | None:
+        """A database read the poller cannot go on without, retried while it is unavailable
+        (None only if stopped meanwhile)."""
+        while not stop.is_set():
+            try:
+                result = await read()
+            except Exception as error:
+                if not is_transient(error):
+                    raise
+                self._health.failed("poller", error)
+                delay = failure_backoff(self._health.state("poller").failures)
+                _log.warning(
+                    "%s failed (%s); retrying in %.1f s", what, type(error).__name__, delay
+                )
+                await _sleep_unless(stop, delay)
+                continue
+            self._health.ok("poller")
+            return result
+        return None
+
+    def _free(self) -> int:
+        return max(1, min(GET_UPDATES_LIMIT, self._max_in_flight - len(self._tasks)))
+
+    async def _room(self) -> None:
+        """Backpressure: wait until fewer than the bound are in hand."""
+        while len(self._tasks) >= self._max_in_flight:
+            await asyncio.wait(set(self._tasks), return_when=asyncio.FIRST_COMPLETED)
+
+    async def _fetch(
+        self, offset: int | None, limit: int = GET_UPDATES_LIMIT
+    ) -> tuple[Update, ...]:
         bot: ExtBot[None] = self._app.bot
         return await bot.get_updates(
             offset=offset,
+            limit=limit,
             timeout=self._poll_timeout,
             allowed_updates=list(ALLOWED_UPDATES),
             read_timeout=self._poll_timeout + 10,
@@ -158,9 +251,23 @@ class DurablePoller:
 
     async def _process(self, update: Update) -> None:
         chat_id = update.effective_chat.id if update.effective_chat else 0
-        async with self._chat_locks.hold(chat_id), self._slots:
-            # PTB routes handler exceptions to our error handler; nothing escapes here.
-            await self._app.process_update(update)
+        failures = 0
+        while True:
+            async with self._chat_locks.hold(chat_id), self._slots:
+                # PTB routes handler exceptions to our error handler; nothing escapes here.
+                await self._app.process_update(update)
+            if not self._transient.take(update.update_id):
+                break
+            # The database failed under the handler: its transaction rolled back, the update
+            # is still in the inbox, and handling is idempotent, so it simply goes again.
+            failures += 1
+            delay = failure_backoff(failures)
+            _log.warning(
+                "update %d: the database is unavailable; handling it again in %.1f s",
+                update.update_id,
+                delay,
+            )
+            await asyncio.sleep(delay)
         self.processed += 1
         _log.debug("update %d handled", update.update_id)
         self._mark_finished(update.update_id)
@@ -173,11 +280,20 @@ class DurablePoller:
             self._finish_task = asyncio.create_task(self._flush_finished())
 
     async def _flush_finished(self) -> None:
+        failures = 0
         while self._finished:
             if len(self._finished) < FINISH_BATCH:
                 await asyncio.sleep(FINISH_DELAY_S)
             batch, self._finished = self._finished, []
-            await self._inbox.finish_updates(batch)
+            try:
+                await self._inbox.finish_updates(batch)
+            except Exception as error:
+                if not is_transient(error):
+                    raise
+                # Kept for the next try; a crash meanwhile only replays handled updates.
+                self._finished = batch + self._finished
+                failures += 1
+                await asyncio.sleep(failure_backoff(failures))
 
     async def drain(self, timeout: float) -> bool:
         """Wait for updates being handled, then record them as done. True if all finished."""

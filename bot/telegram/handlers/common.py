@@ -20,6 +20,7 @@ from bot.domain import Role
 from bot.i18n import Gettext
 from bot.services.intake import Author, Received
 from bot.telegram.menus import publish_staff_menu
+from bot.telegram.polling import is_transient
 
 _log = logging.getLogger(__name__)
 PRIVATE = filters.ChatType.PRIVATE
@@ -84,7 +85,14 @@ async def unknown_command(update: Update, ctx: BotContext) -> None:
 
 
 async def on_error(update: object, ctx: BotContext) -> None:
-    """Log the traceback; tell a participant, briefly and in their language, that we failed."""
+    """Log the traceback; tell a participant, briefly and in their language, that we failed.
+
+    A database that is busy, locked or full is not a failure to apologise for: the update
+    stays in the inbox and is handled again when it recovers (see DurablePoller)."""
+    if isinstance(update, Update) and ctx.error is not None and is_transient(ctx.error):
+        ctx.services.transient.add(update.update_id)
+        ctx.services.health.failed("handlers", ctx.error)
+        return
     _log.error("error while handling an update", exc_info=ctx.error)
     if not isinstance(update, Update) or (author := author_of(update)) is None:
         return
