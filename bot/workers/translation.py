@@ -21,7 +21,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from bot.locks import KeyedLocks
 from bot.services.language import UNDETERMINED, Detection, Detector
@@ -37,6 +37,7 @@ TRANSLATION_THREADS = 2
 IDLE_POLL_S = 5.0
 GATHER_S = 0.1
 BATCH = 200
+MAX_DETACHED = 32  # translations for readers still running after the reader moved on
 BASE_BACKOFF_S = 2.0
 MAX_BACKOFF_S = 30.0  # short enough that everything is translated within a minute of recovery
 BREAKER_THRESHOLD = 5
@@ -157,6 +158,8 @@ class TranslationWorker(SupervisedWorker):
         self._translate_slots = asyncio.Semaphore(threads)
         self._jobs: dict[int, asyncio.Task[None]] = {}
         self._same_text: KeyedLocks[tuple[str, str]] = KeyedLocks()
+        # Translations a reader stopped waiting for: they go on, and land in the cache.
+        self._detached: dict[tuple[str, str, str], asyncio.Task[tuple[str, str] | None]] = {}
 
     def set_on_translated(self, callback: Callable[[list[int]], Awaitable[None]]) -> None:
         """Who hears that working-language texts are ready (curation, built after us)."""
@@ -164,7 +167,7 @@ class TranslationWorker(SupervisedWorker):
 
     async def drain(self, timeout: float) -> None:
         """Unfinished jobs stay pending in the database for the next start."""
-        tasks = list(self._jobs.values())
+        tasks: list[asyncio.Task[Any]] = [*self._jobs.values(), *self._detached.values()]
         for task in tasks:
             task.cancel()
         if tasks:
@@ -310,6 +313,34 @@ class TranslationWorker(SupervisedWorker):
             engine.name, source, target, text, translation, datetime.now(UTC), about
         )
         return translation, engine.name
+
+    async def translate_within(
+        self, text: str, source: str, target: str, wait: float, about: int | None = None
+    ) -> tuple[str, str] | None:
+        """`translate_text`, waited for at most `wait` seconds. One not done by then is not
+        cancelled: it finishes on its own and is cached for the next reader (a slow engine
+        used to be asked again for every page, and cached nothing). The same request made
+        meanwhile shares it; at most MAX_DETACHED run at once. None when not done in time."""
+        key = (source, target, text)
+        task = self._detached.get(key)
+        if task is None:
+            if len(self._detached) >= MAX_DETACHED:
+                return None
+            task = asyncio.create_task(self.translate_text(text, source, target, about))
+            self._detached[key] = task
+            task.add_done_callback(self._forget_detached(key))
+        done, _ = await asyncio.wait({task}, timeout=wait)
+        return task.result() if done else None
+
+    def _forget_detached(
+        self, key: tuple[str, str, str]
+    ) -> Callable[[asyncio.Task[tuple[str, str] | None]], None]:
+        def forget(task: asyncio.Task[tuple[str, str] | None]) -> None:
+            self._detached.pop(key, None)
+            if not task.cancelled() and (error := task.exception()) is not None:
+                _log.info("a detached translation failed: %s", type(error).__name__)
+
+        return forget
 
     async def translate_many(
         self, text: str, source: str, targets: Iterable[str], deadline: float
