@@ -22,6 +22,7 @@ from bot.app import configured_engine
 from bot.config import Settings
 from bot.i18n import DOMAIN, catalog_path
 from bot.services.translation import TranslationFailed
+from bot.workers.retention import retention_status
 from storage.db import open_database, schema_version
 from storage.erasure import UNFLUSHED_KEY
 
@@ -45,6 +46,8 @@ async def run_checks(settings: Settings) -> list[Check]:
     results.append(await check_translator(settings))
     results.append(await check_database(settings.db_path))
     results.append(check_locales(settings.locales_dir))
+    ok, detail = retention_status(settings)
+    results.append(Check("retention", ok, detail))
     if settings.webhook_url:
         results.append(Check("webhook", True, f"{settings.webhook_url} (https)"))
     return results

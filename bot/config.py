@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.event import MAX_RETENTION_DAYS, Event, EventFileError, erasure_moment, load_event
 from bot.event import VARIABLE as EVENT_VARIABLE
-from bot.event import Event, EventFileError, load_event
 
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 TRANSLATORS = ("google", "libre", "mymemory", "microsoft", "deepl", "none")
@@ -59,6 +59,9 @@ class Settings:
     browse_statuses: tuple[str, ...] = ("shortlisted", "approved")
     # The event file (TOWNHALL_CONFIG): name, time, stream link, topics, schedule.
     event: Event | None = None
+    # Days after the event's closing (closes_at) when texts are erased by themselves:
+    # TOWNHALL_RETENTION_DAYS, else the event file's [privacy] retention_days; None: never.
+    retention_days: int | None = None
     locales_dir: Path = Path(__file__).resolve().parent.parent / "locales"
 
     def require_token(self) -> str:
@@ -252,6 +255,34 @@ def _event(env: Mapping[str, str]) -> Event | None:
         raise ConfigError(EVENT_VARIABLE, str(error)) from None
 
 
+RETENTION_VARIABLE = "TOWNHALL_RETENTION_DAYS"
+
+
+def _retention_days(env: Mapping[str, str], event: Event | None) -> int | None:
+    """The variable wins over the event file's [privacy] retention_days."""
+    raw = env.get(RETENTION_VARIABLE, "").strip()
+    if not raw:
+        days = event.retention_days if event else None
+        where = f"{EVENT_VARIABLE}: privacy.retention_days"
+    else:
+        try:
+            days = int(raw)
+        except ValueError:
+            raise ConfigError(
+                RETENTION_VARIABLE, f"{raw!r} is not a whole number of days"
+            ) from None
+        if not 0 <= days <= MAX_RETENTION_DAYS:
+            raise ConfigError(
+                RETENTION_VARIABLE, f"must be from 0 to {MAX_RETENTION_DAYS} days, got {days}"
+            )
+        where = RETENTION_VARIABLE
+    try:
+        erasure_moment(event, days)
+    except OverflowError:
+        raise ConfigError(where, "added to event.closes_at, goes past the year 9999") from None
+    return days
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and validate every variable. Raises ConfigError on the first bad one."""
     env = os.environ if env is None else env
@@ -286,6 +317,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         send_rate=_float(env, "TOWNHALL_SEND_RATE", 25.0),
         log_level=_log_level(env),
         event=event,
+        retention_days=_retention_days(env, event),
         browse_statuses=_browse(env),
         **({"locales_dir": Path(locales_dir)} if locales_dir else {}),
     )

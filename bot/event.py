@@ -18,6 +18,9 @@ so an organizer's typo gives one clear line at start instead of a surprise durin
     rate_limit = 5
     rate_window = 600                                # seconds
 
+    [privacy]                                        # optional; TOWNHALL_RETENTION_DAYS wins
+    retention_days = 90                              # texts erased 90 days after closes_at
+
     [[topics]]
     id = "climate"
     label = { en = "Climate", fr = "Climat", es = "Clima" }
@@ -29,7 +32,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -43,6 +46,9 @@ EVENT_KEYS = frozenset(
     {"name", "description", "starts_at", "timezone", "stream_url", "opens_at", "closes_at"}
 )
 LIMIT_KEYS = ("min_length", "rate_limit", "rate_window")
+PRIVACY_KEYS = ("retention_days",)
+# A hundred years: more is a typo, and would overflow a date.
+MAX_RETENTION_DAYS = 36_500
 
 
 class EventFileError(ValueError):
@@ -80,6 +86,8 @@ class Event:
     closes_at: datetime | None = None
     topics: tuple[Topic, ...] = ()
     limits: Mapping[str, int] | None = None
+    # [privacy] retention_days: texts are erased that many days after `closes_at`.
+    retention_days: int | None = None
 
     def topic(self, topic_id: str | None) -> Topic | None:
         return next((t for t in self.topics if t.id == topic_id), None)
@@ -130,6 +138,15 @@ def intake_is_open(
     return switched_open
 
 
+def erasure_moment(event: Event | None, retention_days: int | None) -> datetime | None:
+    """When retention erases the texts: `retention_days` after the event's scheduled closing
+    (`closes_at`). None when either is missing: without a closing time there is nothing to
+    count from."""
+    if event is None or event.closes_at is None or retention_days is None:
+        return None
+    return event.closes_at + timedelta(days=retention_days)
+
+
 def load_event(path: Path) -> Event:
     """Read and check the event file; raises EventFileError."""
     try:
@@ -139,7 +156,7 @@ def load_event(path: Path) -> Event:
         raise EventFileError(f"{path}: no such file") from None
     except (OSError, tomllib.TOMLDecodeError) as error:
         raise EventFileError(f"{path}: {error}") from None
-    unknown = set(data) - {"event", "limits", "topics"}
+    unknown = set(data) - {"event", "limits", "privacy", "topics"}
     if unknown:
         raise EventFileError(f"unknown section {sorted(unknown)[0]!r}")
     section = _table(data.get("event", {}), "event")
@@ -165,6 +182,7 @@ def load_event(path: Path) -> Event:
         closes_at=closes_at,
         topics=_topics(data.get("topics", [])),
         limits=_limits(data.get("limits", {})),
+        retention_days=_retention(data.get("privacy", {})),
     )
 
 
@@ -246,3 +264,20 @@ def _limits(value: Any) -> dict[str, int]:
         if not isinstance(number, int) or isinstance(number, bool) or number < 1:
             raise EventFileError(f"limits.{key} must be a whole number of at least 1")
     return dict(limits)
+
+
+def _retention(value: Any) -> int | None:
+    privacy = _table(value, "privacy")
+    for key in privacy:
+        if key not in PRIVACY_KEYS:
+            raise EventFileError(f"unknown key privacy.{key} (known: {', '.join(PRIVACY_KEYS)})")
+    raw = privacy.get("retention_days")
+    if raw is None:
+        return None
+    # A TOML integer only: "90" in quotes is a typo worth pointing out.
+    if not isinstance(raw, int) or isinstance(raw, bool) or not 0 <= raw <= MAX_RETENTION_DAYS:
+        raise EventFileError(
+            f"privacy.retention_days must be a whole number of days from 0 to "
+            f"{MAX_RETENTION_DAYS}, such as 90"
+        )
+    return raw

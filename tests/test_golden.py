@@ -494,6 +494,19 @@ CASES: list[Case] = [
     ("cannot_withdraw", lambda c: render.intake.cannot_withdraw(c.tr, 7)),
     # privacy
     ("privacy", lambda c: render.privacy.privacy(c.tr)),
+    (
+        "privacy.retention",
+        lambda c: render.privacy.privacy(
+            c.tr, render.privacy.erasure_day(c.locale, SHOW_AT, NAIROBI)
+        ),
+    ),
+    # 22:30 UTC on the 10th is already the 11th in Nairobi: the event's zone decides the day.
+    (
+        "erasure_day.nairobi",
+        lambda c: render.privacy.erasure_day(
+            c.locale, datetime(2026, 12, 10, 22, 30, tzinfo=UTC), NAIROBI
+        ),
+    ),
     ("forget_prompt.1", lambda c: render.privacy.forget_prompt(c.tr, 1)),
     ("forget_prompt.5", lambda c: render.privacy.forget_prompt(c.tr, 5)),
     ("forgotten", lambda c: render.privacy.forgotten(c.tr)),

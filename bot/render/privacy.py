@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date
+
 from bot.i18n import Gettext
-from bot.render.base import Button, Reply
+from bot.render.base import Button, Reply, babel_locale, escape
 from bot.telegram import callbacks
 
 
-def privacy(tr: Gettext) -> Reply:
+def erasure_day(locale: str, at: datetime, zone: ZoneInfo) -> str:
+    """The day texts are erased, as the reader writes dates (CLDR through Babel), in the
+    event's time zone: "Sunday, March 10, 2027"."""
+    return escape(format_date(at.astimezone(zone), format="full", locale=babel_locale(locale)))
+
+
+def privacy(tr: Gettext, erased_on: str | None = None) -> Reply:
+    """`erased_on`: the day retention erases the texts (see `erasure_day`), when it is
+    configured and still to come."""
+    retention = []
+    if erased_on:
+        retention.append(tr.gettext("Your texts will be erased on {date}.").format(date=erased_on))
     return Reply(
         "\n\n".join(
             [
@@ -21,6 +37,7 @@ def privacy(tr: Gettext) -> Reply:
                     "The event's moderators and organizers read your texts; they never see "
                     "your name or phone number, and exports show a pseudonym instead of you."
                 ),
+                *retention,
                 tr.gettext("/forget erases your texts and your Telegram ID from our records."),
             ]
         )

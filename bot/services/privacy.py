@@ -1,11 +1,15 @@
-"""Erasure on request: what /forget does, after the participant confirms it."""
+"""What /privacy tells (with the day retention erases the texts, when configured), and
+erasure on request: what /forget does, after the participant confirms it."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from bot import render
 from bot.i18n import Gettext
 from bot.services.feed import FeedService
-from bot.services.intake import Author
+from bot.services.intake import Author, Clock, utc_now
 from bot.services.readers import Readers
 from bot.services.replies import ReplyWriter, reply_key
 from storage.participants import ParticipantStore
@@ -20,7 +24,16 @@ class PrivacyService:
         readers: Readers,
         replies: ReplyWriter,
         feed: FeedService,
+        *,
+        erase_at: datetime | None = None,
+        zone: ZoneInfo | None = None,
+        clock: Clock = utc_now,
     ) -> None:
+        """`erase_at`: when retention erases the texts (None: not configured); /privacy
+        gives its day, in `zone` (the event's time zone), while it is still to come."""
+        self._erase_at = erase_at
+        self._zone = zone or ZoneInfo("UTC")
+        self._clock = clock
         self._participants = participants
         self._submissions = submissions
         self._readers = readers
@@ -31,10 +44,12 @@ class PrivacyService:
         return await self._readers.catalog_of(author)
 
     async def explain(self, author: Author, update_id: int) -> None:
-        tr = await self._catalog(author)
-        await self._replies.queue(
-            render.privacy.privacy(tr).send(author.chat_id, reply_key(update_id))
-        )
+        locale = await self._readers.locale_of(author)
+        erased_on = None
+        if self._erase_at is not None and self._erase_at > self._clock():
+            erased_on = render.privacy.erasure_day(locale, self._erase_at, self._zone)
+        reply = render.privacy.privacy(self._readers.catalog(locale), erased_on)
+        await self._replies.queue(reply.send(author.chat_id, reply_key(update_id)))
 
     async def ask_to_forget(self, author: Author, update_id: int) -> None:
         tr = await self._catalog(author)
@@ -47,10 +62,10 @@ class PrivacyService:
         erasing). The caller shows it by editing the prompt directly, not through the outbox:
         an outbox row would be one more record of this chat after the erasure."""
         tr = await self._catalog(author)
-        posted, _ = await self._submissions.submissions_of(author.user_id, 10_000)
-        await self._participants.erase_participant(author.user_id)
-        # The moderators' posts showed the text: they now show it erased.
-        for sub in posted:
-            if sub.feed == "post":
-                await self._feed.refresh_post(sub.id)
+        # The moderators' posts showed the text: their edits to the erased notice are queued
+        # in the erasure's own transaction, so a crash cannot leave the text on them.
+        await self._participants.erase_participant(
+            author.user_id, datetime.now(UTC), self._feed.post_edits
+        )
+        self._replies.wake()
         return render.privacy.forgotten(tr)
