@@ -92,6 +92,37 @@ class RunningBot:
         self.task.result()
 
 
+def idle(fake: FakeTelegram, db_path: Path) -> bool:
+    """Whether the bot has handled every update pushed so far and sent everything it owes.
+
+    Its stored offset past the last update means each one is in its inbox or was handled
+    (both are committed together); an empty inbox, that each was handled; no outbox row open,
+    that whatever the handling owed somebody has gone out. Read from the database file, so it
+    works for a bot in a child process too.
+    """
+    conn = sqlite3.connect(db_path)
+    try:
+        offset = conn.execute(
+            "SELECT value FROM settings WHERE key = 'telegram_offset'"
+        ).fetchone()
+        inbox = conn.execute("SELECT count(*) FROM inbox").fetchone()[0]
+        owed = conn.execute(
+            "SELECT count(*) FROM outbox WHERE state IN ('queued', 'sending')"
+        ).fetchone()[0]
+    except sqlite3.OperationalError:  # not created yet
+        return False
+    finally:
+        conn.close()
+    last = fake.pushed[-1]["update_id"] if fake.pushed else 0
+    return offset is not None and int(offset[0]) > last and inbox == 0 and owed == 0
+
+
+async def wait_idle(fake: FakeTelegram, db_path: Path, timeout: float = 10.0) -> None:
+    """Wait until the bot is `idle`: a sign that whatever it was going to do with the updates
+    pushed so far is done, before checking that something did not happen."""
+    await fake.wait_for(lambda: idle(fake, db_path), timeout)
+
+
 async def load_submission(bot: RunningBot, submission_id: int) -> Submission:
     """A submission as the bot's own repository reads it."""
     db = await open_database(bot.settings.db_path)

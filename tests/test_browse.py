@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -27,18 +28,23 @@ TURKISH_Q = "Hükümet seçimler sırasında gazetecileri nasıl koruyacak?"
 SPANISH_Q = "¿Qué harán para proteger a los defensores del medio ambiente?"
 
 
+def browse_env(libre: FakeLibreTranslate) -> dict[str, str]:
+    return {
+        "TOWNHALL_ORGANIZERS": str(ORGANIZER),
+        "TOWNHALL_MODERATORS": str(MODERATOR),
+        "TOWNHALL_TRANSLATOR": "libre",
+        "TOWNHALL_TRANSLATOR_URL": libre.url,
+    }
+
+
 @pytest.fixture
 async def bot(fake: FakeTelegram, tmp_path: Path) -> AsyncIterator[RunningBot]:
-    async with FakeLibreTranslate() as libre:
-        env = {
-            "TOWNHALL_ORGANIZERS": str(ORGANIZER),
-            "TOWNHALL_MODERATORS": str(MODERATOR),
-            "TOWNHALL_TRANSLATOR": "libre",
-            "TOWNHALL_TRANSLATOR_URL": libre.url,
-        }
-        async with running_bot(fake, tmp_path, **env) as running:
-            running.libre = libre  # type: ignore[attr-defined]
-            yield running
+    async with (
+        FakeLibreTranslate() as libre,
+        running_bot(fake, tmp_path, **browse_env(libre)) as running,
+    ):
+        running.libre = libre  # type: ignore[attr-defined]
+        yield running
 
 
 async def ask(bot: RunningBot, user: int, text: str, language: str) -> int:
@@ -67,6 +73,27 @@ def vote_button(message: SentMessage, sid: int) -> str:
         if isinstance(callbacks.decode(b["callback_data"]), callbacks.Upvote)
         and f"#{sid} " in b["text"]
     )
+
+
+def sort_button(message: SentMessage, sort: Sort) -> str:
+    """The button that shows the first page in `sort` order."""
+    return next(
+        b["callback_data"]
+        for b in buttons(message)
+        if callbacks.decode(b["callback_data"]) == callbacks.BrowsePage(sort, 0)
+    )
+
+
+def listed(text: str | None) -> list[int]:
+    """The questions on a /browse page, in the order shown."""
+    return [int(n) for n in re.findall(r"<b>#(\d+)</b> · 👍", text or "")]
+
+
+def heading(sort: Sort, total: int) -> str:
+    most_voted = "🌍 <b>Questions from everyone</b>, most voted first: {first}–{last} of {total}"
+    newest = "🌍 <b>Questions from everyone</b>, newest first: {first}–{last} of {total}"
+    head = most_voted if sort is Sort.VOTES else newest
+    return FR.gettext(head).format(first=1, last=total, total=total)
 
 
 async def public_questions(bot: RunningBot) -> tuple[int, int, int]:
@@ -119,11 +146,12 @@ async def test_one_vote_each_undoable_never_for_ones_own(bot: RunningBot) -> Non
     await bot.fake.wait_for(lambda: len(page.edits) >= 2)
     assert bot.values("SELECT votes FROM submissions WHERE id = ?", (ind,)) == [(0,)]
     assert bot.values("SELECT count(*) FROM votes") == [(0,)]
-    # Another participant, twice with a replayed press: still one vote.
+    # Another participant votes: one vote (a replayed press: see the test below).
     other = await command(bot, 706, "/browse", "es")
     data = vote_button(other, ind)
     bot.fake.push_callback(706, other.message_id, data, language_code="es")
     await bot.fake.wait_for(lambda: bool(other.edits))
+    assert bot.values("SELECT votes FROM submissions WHERE id = ?", (ind,)) == [(1,)]
     # The author cannot vote for their own question, even with a forged button.
     own = await command(bot, 702, "/browse", "tr")
     bot.fake.push_callback(702, own.message_id, vote_button(own, ind), language_code="tr")
@@ -145,10 +173,22 @@ async def test_one_vote_each_undoable_never_for_ones_own(bot: RunningBot) -> Non
     assert code == 0
     rows = {r["id"]: r for r in csv.DictReader(io.StringIO(out))}
     assert rows[str(ind)]["votes"] == "1" and rows[str(fr)]["votes"] == "0"
-    # Sorted by votes first; the newest-first button switches the order.
+    # Sorted by votes first (ties: newest first); the newest-first button switches the order.
+    # The Spanish one, made public now, is the newest but has no vote.
+    await command(bot, MODERATOR, f"/shortlist {es}")
     page = await command(bot, 704, "/browse", "fr")
-    text = page.text or ""
-    assert text.index(f"#{ind}") < text.index(f"#{fr}")
+    assert listed(page.text) == [ind, es, fr]
+    assert (page.text or "").startswith(heading(Sort.VOTES, 3))
+    bot.fake.push_callback(704, page.message_id, sort_button(page, Sort.NEWEST),
+                           language_code="fr")  # fmt: skip
+    await bot.fake.wait_for(lambda: bool(page.edits))
+    assert listed(page.edits[-1]) == [es, ind, fr]
+    assert page.edits[-1].startswith(heading(Sort.NEWEST, 3))
+    # ... and back.
+    bot.fake.push_callback(704, page.message_id, sort_button(page, Sort.VOTES),
+                           language_code="fr")  # fmt: skip
+    await bot.fake.wait_for(lambda: len(page.edits) >= 2)
+    assert listed(page.edits[-1]) == [ind, es, fr]
     # Erasing one's data takes one's votes back.
     forget = await command(bot, 706, "/forget", "es")
     bot.fake.push_callback(706, forget.message_id, buttons(forget)[0]["callback_data"])
@@ -156,6 +196,38 @@ async def test_one_vote_each_undoable_never_for_ones_own(bot: RunningBot) -> Non
         lambda: bot.values("SELECT votes FROM submissions WHERE id = ?", (ind,)) == [(0,)]
     )
     assert bot.values("SELECT count(*) FROM votes") == [(0,)]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="bug: a vote is a toggle with no memory of the update that made it, so the same "
+    "press replayed from the inbox after a crash (killed between the vote's commit and the "
+    "batched inbox clean-up) takes the vote back",
+)
+async def test_a_replayed_press_is_still_one_vote(fake: FakeTelegram, tmp_path: Path) -> None:
+    async with FakeLibreTranslate() as libre:
+        env = browse_env(libre)
+        async with running_bot(fake, tmp_path, **env) as bot:
+            _, ind, _ = await public_questions(bot)
+            page = await command(bot, 706, "/browse", "es")
+            bot.fake.push_callback(706, page.message_id, vote_button(page, ind),
+                                   language_code="es")  # fmt: skip
+            press = fake.pushed[-1]
+            await fake.wait_for(lambda: bool(page.edits))
+            assert bot.values("SELECT votes FROM submissions WHERE id = ?", (ind,)) == [(1,)]
+        # The very same update (same update_id, same callback query) is still in the inbox, as
+        # a kill after the vote was committed but before handled updates are cleared from the
+        # inbox (FINISH_DELAY_S later, in a batch) leaves it: the next start replays it.
+        bot.execute(
+            "INSERT INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?)",
+            (press["update_id"], json.dumps(press), "2026-01-01T00:00:00Z"),
+        )
+        async with running_bot(fake, tmp_path, **env) as bot:
+            # The replay is handled once the inbox is empty again.
+            await fake.wait_for(lambda: bot.values("SELECT count(*) FROM inbox") == [(0,)])
+            assert bot.values("SELECT submission_id, voter_id FROM votes") == [(ind, 706)]
+            assert bot.values("SELECT votes FROM submissions WHERE id = ?", (ind,)) == [(1,)]
 
 
 async def test_browse_with_nothing_public_says_so(bot: RunningBot) -> None:

@@ -123,13 +123,16 @@ async def test_export_xlsx_json_filters_and_audit(fake: FakeTelegram, tmp_path: 
 
     book = openpyxl.load_workbook(xlsx, read_only=True)
     try:  # read-only workbooks keep the file open until closed
-        rows = [list(r) for r in book.active.iter_rows(values_only=True)]
+        cells = [list(r) for r in book.active.iter_rows()]
     finally:
         book.close()
+    rows = [[c.value for c in r] for r in cells]
     assert rows[0][:7] == ["id", "kind", "status", "language", "text", "translation",
                            "submitted_at"]  # fmt: skip
-    assert rows[1][4] == "=1+1 looks like a formula, and has a  bell"  # a string, not a formula
-    assert all(isinstance(v, str) for v in rows[1] if v is not None)
+    # A string, not a formula: openpyxl reads a formula cell back as its "=..." text too, so
+    # only the cell's type tells them apart ("s" string, "f" formula, "n" number).
+    assert rows[1][4] == "=1+1 looks like a formula, and has a  bell"
+    assert all(c.data_type == "s" for r in cells for c in r if c.value is not None)
     assert rows[2][4] == "Una idea con acentos: ñandú, café"
     assert [i["id"] for i in ideas] == [2] and ideas[0]["kind"] == "idea"
     assert [a["id"] for a in approved] == [1] and approved[0]["decided_by"] == "Test"

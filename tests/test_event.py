@@ -196,6 +196,8 @@ async def test_participant_picks_a_topic_in_their_language(bot: RunningBot) -> N
     bot.fake.push_callback(502, own, f"t:{sid}:health", language_code="fr")
     climate = next(b for b in buttons if b["text"] == "Climat")
     bot.fake.push_callback(501, message.message_id, climate["callback_data"], language_code="fr")
+    # All three presses answered (participant 502's, in another chat, in its own time).
+    await bot.fake.wait_for(lambda: len(bot.fake.calls("answerCallbackQuery")) == 3)
     await bot.fake.wait_for(lambda: bool(message.edits))
     assert bot.values("SELECT topic FROM submissions WHERE id = ?", (sid,)) == [("climate",)]
     assert "🏷" in message.edits[-1] and "Climat" in message.edits[-1]

@@ -147,6 +147,8 @@ async def test_offset_confirms_updates(fake: FakeTelegram, bot: Bot) -> None:
     assert await bot.get_updates(offset=first[2].update_id + 1) == ()
     assert fake.pending_updates == 0
     assert await bot.get_updates() == ()  # confirmed updates never come back
+    # The fake keeps what it pushed, to replay an update in a test.
+    assert [u["update_id"] for u in fake.pushed] == [u.update_id for u in first]
 
 
 async def test_limit_and_allowed_updates(

@@ -170,8 +170,28 @@ async def test_live_tells_asker_voters_and_party_in_their_languages(bot: Running
     assert bot.values("SELECT status FROM submissions WHERE id = ?", (from_party,)) == [
         ("answered",)
     ]
-    # Everyone was told once, however many times the board moved.
-    assert sum(m.text == expected[ES_ASKER].text for m in bot.fake.messages_to(ES_ASKER)) == 1
+    # Everyone was told once, however many times the board moved: the asker, the merged
+    # asker, both voters (of the Spanish one) and the party (its own question), each exactly
+    # one "now answering" notice, and none about the other question. The notices were queued
+    # with each move of the board, before its answer to the moderator: once nothing is left
+    # to deliver to these chats, every notice owed to them is in.
+    expected[PARTY] = party_notice
+    chats = tuple(expected)
+    owed = (
+        "SELECT count(*) FROM outbox"
+        " WHERE state IN ('queued', 'sending') AND chat_id IN (?, ?, ?, ?, ?)"
+    )
+    await bot.fake.wait_for(lambda: bot.values(owed, chats) == [(0,)], timeout=40)
+    locale = {ES_ASKER: "es", PT_ASKER: "pt", DE_VOTER: "de", TR_VOTER: "tr", PARTY: "fr"}
+    for chat, notice in expected.items():
+        tr = LOCALES.get(locale[chat])
+        notices = {
+            render.live.now_answering(tr, sid, asked, STREAM).text
+            for sid in (spanish, from_party)
+            for asked in (True, False)
+        }
+        got = [m.text for m in bot.fake.messages_to(chat) if m.text in notices]
+        assert got == [notice.text], chat
 
 
 async def test_a_viewing_party_asks_and_is_counted(bot: RunningBot) -> None:

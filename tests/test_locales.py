@@ -23,6 +23,8 @@ SHIPPED = (
 )  # fmt: skip
 PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
 TAG = re.compile(r"</?[a-z]+>")
+# A command as Telegram links it: "/" and Latin letters, not inside a word, a path or a URL.
+COMMAND = re.compile(r"(?<![\w/<:.])/[a-z_]+\b")
 
 
 def source_msgids() -> set[str | tuple[str, str]]:
@@ -83,6 +85,28 @@ def test_catalog_is_complete_and_intact(locale: str) -> None:
                 parse_html(sample)
             except ApiError as error:  # pragma: no cover - the message says what broke
                 pytest.fail(f"{locale}: Telegram would refuse {text!r}: {error}")
+
+
+def test_commands_are_found_in_the_english_texts() -> None:
+    # What test_commands_stay_untranslated relies on: the pattern finds the commands.
+    found = {c for m in entries(load("en")) for c in COMMAND.findall(" ".join(forms(m)))}
+    assert {"/start", "/my", "/queue", "/idea", "/ask", "/help", "/when", "/partylang"} <= found
+    assert COMMAND.findall("</b> https://t.me/x a/b /my, /start.") == ["/my", "/start"]
+
+
+@pytest.mark.parametrize("locale", SHIPPED)
+def test_commands_stay_untranslated(locale: str) -> None:
+    """Each command of a msgid (/start, /my, /queue...) is in every form of its msgstr, as
+    it is, and no other: a translated command is not a command any more."""
+    checked = 0
+    for message in entries(load(locale)):
+        key = msgid_key(message)
+        ids = key if isinstance(key, tuple) else (key,)
+        wanted = set(COMMAND.findall(" ".join(ids)))
+        for text in forms(message):
+            assert set(COMMAND.findall(text)) == wanted, f"{locale}: commands in {text!r}"
+            checked += len(wanted)
+    assert checked > 0
 
 
 @pytest.mark.parametrize("locale", [loc for loc in SHIPPED if loc != "en"])

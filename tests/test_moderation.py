@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import dataclasses
 import json
 import re
 from collections.abc import AsyncIterator
@@ -14,6 +14,7 @@ from bot import render
 from bot.domain import Action
 from bot.i18n import load_locales
 from bot.telegram import callbacks
+from storage.models import Status, Submission
 from tests.conftest import RunningBot, load_submission, running_bot
 from tests.fakes.telegram_api import FakeTelegram
 from tests.process import run_cli
@@ -79,14 +80,27 @@ async def test_commands_change_status_and_tell_participants(bot: RunningBot) -> 
         EN, Action.ANSWERED, ids[0]
     )
     assert [status_of(bot, i) for i in ids] == ["answered", "approved", "shortlisted", "rejected"]
-    # Each participant is told in their language (French here), through the outbox.
+    # Each participant is told of each decision in their language (French here), through the
+    # outbox: after their confirmation, these notices, in this order.
     fr = LOCALES.get("fr")
-    await bot.fake.wait_for(lambda: len(bot.fake.messages_to(103)) == 2)
-    notice = render.intake.status_notice(fr, await load_submission(bot, ids[3]))
-    assert notice is not None and bot.fake.messages_to(103)[1].text == notice.text
-    assert "off topic, sorry" in notice.text
-    await bot.fake.wait_for(lambda: len(bot.fake.messages_to(100)) == 3)  # approved, answered
-    assert f"#{ids[0]}" in (bot.fake.messages_to(100)[2].text or "")
+    subs = [await load_submission(bot, i) for i in ids]
+
+    def notices(sub: Submission, *statuses: Status) -> list[str]:
+        built = [
+            render.intake.status_notice(fr, dataclasses.replace(sub, status=s)) for s in statuses
+        ]
+        return [n.text for n in built if n is not None]
+
+    told = {
+        100: notices(subs[0], Status.APPROVED, Status.ANSWERED),
+        101: notices(subs[1], Status.APPROVED),
+        102: notices(subs[2], Status.SHORTLISTED),
+        103: notices(subs[3], Status.REJECTED),
+    }
+    for user, texts in told.items():
+        got = await bot.fake.wait_for_messages(user, 1 + len(texts))
+        assert [m.text for m in got[1:]] == texts, user
+    assert "off topic, sorry" in told[103][0]
     # Reopen is for organizers only.
     assert (
         await say(bot, MODERATOR, f"/reopen {ids[3]}") == render.common.staff_only(EN, True).text
@@ -267,7 +281,12 @@ async def test_edited_command_and_anonymous_admin_do_not_act(bot: RunningBot) ->
     bot.fake.push_edited_message(MODERATOR, sent["message_id"], f"/approve {sid}")
     anonymous = await say(bot, 1087968824, f"/approve {sid}", chat=GROUP)
     assert anonymous == render.common.anonymous_refused(EN).text
-    await asyncio.sleep(0.3)
+    # The moderator's chat is handled, and answered, in order: the answer to a later command
+    # there comes after the edit's. The edit is refused like any edit of a non-submission.
+    bot.fake.push_message(MODERATOR, f"/show {sid}")
+    _, refused, shown = await bot.fake.wait_for_messages(MODERATOR, 3)
+    assert refused.text == render.intake.edit_not_submission(EN).text
+    assert f"<b>#{sid}</b>" in (shown.text or "")
     assert status_of(bot, sid) == "pending"
 
 
@@ -280,6 +299,9 @@ async def test_burst_of_500_keeps_the_group_under_telegrams_limit(tmp_path: Path
         for user in users:
             fake.push_message(user, f"Burst question from participant {user}")
         await fake.wait_for(lambda: all(fake.messages_to(u) for u in users), timeout=60)
+        # Every submission shown to moderators (a post or the digest), then all of it sent.
+        unfed = "SELECT count(*) FROM submissions WHERE feed IS NULL"
+        await fake.wait_for(lambda: bot.values(unfed) == [(0,)], timeout=60)
         owed_to_group = "SELECT count(*) FROM outbox WHERE chat_id = ? AND state != 'sent'"
         await fake.wait_for(lambda: bot.values(owed_to_group, (GROUP,)) == [(0,)], timeout=60)
         group_calls = sorted(
@@ -292,13 +314,29 @@ async def test_burst_of_500_keeps_the_group_under_telegrams_limit(tmp_path: Path
         )
         assert 0 < busiest <= 20, busiest
         assert fake.rate_limited == 0
-        digests = [
-            m for m in fake.messages_to(GROUP) if "new submissions" in (m.current_text or "")
-        ]
-        assert digests, "a burst is summarised in a digest"
-        counted = {sid for m in digests for sid in refs(m.current_text or "")}
-        assert len(bot.query("SELECT id FROM submissions WHERE feed IS NULL")) == 0
-        assert counted  # the digest lists the ids it covers
+        # A burst is summarised in one digest, edited in place as submissions come in; the
+        # rest each have their own post.
+        fed = dict(bot.values("SELECT id, feed FROM submissions"))
+        in_digest = sorted(sid for sid, how in fed.items() if how == "digest")
+        posted = sorted(sid for sid, how in fed.items() if how == "post")
+        assert len(in_digest) + len(posted) == 500 and len(in_digest) > 60
+        [digest] = [m for m in fake.messages_to(GROUP) if "new submissions" in (m.text or "")]
+        text = digest.current_text or ""
+        # Exactly the ids it covers: all of them counted, the first 60 listed (then "…"),
+        # and the languages counted over all of them.
+        since = re.search(r"since (\d\d:\d\d UTC)", text)
+        assert since, text
+        languages = dict(
+            bot.values(
+                "SELECT coalesce(language, '?'), count(*) FROM submissions"
+                " WHERE feed = 'digest' GROUP BY 1"
+            )
+        )
+        assert text == render.moderation.digest(EN, in_digest, languages, since.group(1)).text
+        assert refs(text) == in_digest[:60] and text.count("#") == 60
+        # Each post is about its own submission, and no submission is in both.
+        posts = [m for m in fake.messages_to(GROUP) if m is not digest]
+        assert sorted(refs(m.text or "")[0] for m in posts) == posted
 
 
 async def test_translation_shows_on_the_post_when_it_lands(
@@ -329,8 +367,12 @@ async def test_rejection_notices_can_be_turned_off(fake: FakeTelegram, tmp_path:
         await say(bot, MODERATOR, f"/reject {rejected} duplicate")
         await say(bot, MODERATOR, f"/approve {approved}")
         await fake.wait_for(lambda: len(fake.messages_to(196)) == 2)
-        await asyncio.sleep(0.3)
-        assert len(fake.messages_to(195)) == 1  # the confirmation only
+        # A notice is queued with the decision, before anything the participant asks later:
+        # the answer to their /my comes after it, if there is one.
+        listing = await say(bot, 195, "/my")
+        rejected_sub = await load_submission(bot, rejected)
+        assert listing == render.intake.my_submissions(EN, [rejected_sub], 1).text
+        assert len(fake.messages_to(195)) == 2  # the confirmation and the /my answer only
         assert status_of(bot, rejected) == "rejected"
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,7 +11,7 @@ from bot import render
 from bot.i18n import Gettext, load_locales
 from bot.telegram import callbacks
 from storage.models import Kind
-from tests.conftest import RunningBot, running_bot
+from tests.conftest import RunningBot, load_submission, running_bot, wait_idle
 from tests.fakes.telegram_api import FakeTelegram
 
 LOCALES = load_locales(Path(__file__).resolve().parent.parent / "locales")
@@ -180,10 +179,21 @@ async def test_groups_and_channels_are_never_submissions(bot: RunningBot) -> Non
         24, "This is a group message, not a question", chat_id=-100500, chat_type="supergroup"
     )
     bot.fake.push_message(24, "/start", chat_id=-100500, chat_type="group")
+    bot.fake.push_message(
+        24, "A channel post, not a question", chat_id=-100600, chat_type="channel"
+    )
     bot.fake.push_message(25, "A real private question after them")
     await bot.fake.wait_for_messages(25, 1)
+    # A group's messages are handled, and answered, in order: the answer to a later /ask there
+    # (this group is no viewing party) comes after anything the chatter and /start got.
+    bot.fake.push_message(24, "/ask Is this a question?", chat_id=-100500, chat_type="supergroup")
+    [refusal] = await bot.fake.wait_for_messages(-100500, 1)
+    assert refusal.text == in_locale("en", render.parties.not_a_party)
+    # Nothing answers in a channel: wait until the bot has handled every update.
+    await wait_idle(bot.fake, bot.settings.db_path)
     assert [r["participant_id"] for r in bot.submissions()] == [25]
-    assert bot.fake.messages_to(-100500) == []
+    assert bot.fake.messages_to(-100600) == []
+    assert len(bot.fake.messages_to(-100500)) == 1
 
 
 async def test_edit_updates_a_pending_submission_never_a_second(bot: RunningBot) -> None:
@@ -221,7 +231,9 @@ async def test_replayed_update_is_not_stored_or_confirmed_twice(bot: RunningBot)
     # Telegram delivering the very same message again (new update id, same message).
     bot.fake.push_raw_update({"message": message})
     bot.fake.push_message(28, "/my")
-    await bot.fake.wait_for_messages(28, 2)
-    await asyncio.sleep(0.2)
-    assert len(bot.submissions()) == 1
-    assert len(bot.fake.messages_to(28)) == 2
+    # Handled and answered in order: a second confirmation would come before the listing.
+    confirmation, listing = await bot.fake.wait_for_messages(28, 2)
+    [row] = bot.submissions()
+    assert f"#{row['id']}" in (confirmation.text or "")
+    sub = await load_submission(bot, row["id"])
+    assert listing.text == in_locale("en", lambda tr: render.intake.my_submissions(tr, [sub], 1))

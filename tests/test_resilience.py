@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import TOKEN, bot_env, running_bot
+from tests.conftest import TOKEN, bot_env, running_bot, wait_idle
 from tests.fakes.telegram_api import FakeTelegram, Storm
 from tests.process import BotProcess, db_rows
 
@@ -44,7 +43,8 @@ async def assert_everyone_confirmed_once(
     fake: FakeTelegram, db: Path, users: list[int], timeout: float
 ) -> None:
     await fake.wait_for(lambda: all(fake.messages_to(u) for u in users), timeout=timeout)
-    await asyncio.sleep(0.3)  # a second confirmation, if there were one, would arrive now
+    # Every update handled and nothing left to send: a second confirmation would be in by now.
+    await wait_idle(fake, db, timeout=timeout)
     by_user = assert_each_stored_once(db, users)
     for user in users:
         assert confirmations(fake, user) == [by_user[user]]
@@ -106,7 +106,7 @@ async def test_sigkill_mid_burst_then_restart_loses_nothing(
     second = BotProcess(env, tmp_path / "second.log")
     await second.start()
     await fake.wait_for(lambda: all(fake.messages_to(u) for u in users), timeout=60)
-    await asyncio.sleep(0.5)
+    await wait_idle(fake, db, timeout=30)  # the replayed updates handled, everything sent
     assert await second.terminate() == 0
 
     by_user = assert_each_stored_once(db, users)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from bot.workers import translation as translation_worker
+from bot.workers.sender import translation as translation_worker
 from tests.conftest import RunningBot, running_bot
 from tests.fakes.libretranslate import FakeLibreTranslate
 from tests.fakes.telegram_api import FakeTelegram
@@ -96,9 +95,18 @@ async def test_hanging_translator_delays_no_confirmation_and_loses_nothing(
                 bot.query("SELECT count(*) FROM submissions WHERE language = 'fr'")[0][0] == 100
             )
         )
-        await asyncio.sleep(2)
-        # The circuit breaker keeps a dead engine from being called for every question.
+        # The circuit breaker keeps a dead engine from being called for every question: once
+        # each of the 100 has been through the worker (tried, or put off while the breaker is
+        # open), the engine has been called only a few times.
+        await bot.fake.wait_for(
+            lambda: bot.values(
+                "SELECT count(*) FROM submissions WHERE translation_error IS NULL"
+            ) == [(0,)],
+            timeout=20,
+        )  # fmt: skip
         assert 0 < len(libre.requests) < 30
+        paused = "SELECT count(*) FROM submissions WHERE translation_error = 'engine paused'"
+        assert bot.values(paused)[0][0] > 0
         libre.mode = "ok"
         await wait_translated(bot, 100, timeout=60)
         rows = bot.submissions()
@@ -113,22 +121,34 @@ async def test_translations_fill_in_after_an_outage(
         await libre.stop()
     else:
         libre.mode = outage
-        libre.delay = 0.3
+        # "slow" is an outage only when slower than the engine's timeout (1 s, libre_env).
+        libre.delay = 2.0
     async with running_bot(fake, tmp_path, **libre_env(libre)) as bot:
         for user in range(300, 310):
             fake.push_message(user, f"{SPANISH} ({user})", language_code="es")
-        await fake.wait_for(lambda: len(fake.sent) >= 10, timeout=10)
-        if outage != "slow":
-            await asyncio.sleep(1.0)
-            pending = bot.values(
-                "SELECT count(*) FROM submissions WHERE translation_status = 'pending'"
-            )
-            assert pending == [(10,)]
-            if outage == "refused":
-                await libre.restart()
-            libre.mode = "ok"
+        await fake.wait_for(lambda: all(fake.messages_to(u) for u in range(300, 310)), 10)
+        # Every question has been through the worker at least once: tried and failed (or
+        # put off by the circuit breaker), or translated if the outage let one through.
+        await fake.wait_for(
+            lambda: bot.values(
+                "SELECT count(*) FROM submissions"
+                " WHERE translation_error IS NULL AND translation_status = 'pending'"
+            ) == [(0,)],
+            timeout=15,
+        )  # fmt: skip
+        # None got a translation during the outage, and nothing was given up on.
+        assert bot.values("SELECT translation_status, count(*) FROM submissions GROUP BY 1") == [
+            ("pending", 10)
+        ]
+        # The engine was really asked (a refused connection never reaches the server).
+        assert (len(libre.requests) > 0) is (outage != "refused")
+        if outage == "refused":
+            await libre.restart()
+        libre.mode = "ok"
         await wait_translated(bot, 10, timeout=30)
-        assert all(r["translation_status"] == "done" for r in bot.submissions())
+        rows = bot.submissions()
+        assert all(r["translation_status"] == "done" for r in rows)
+        assert all(r["translation"] == f"[es->en] {r['text']}" for r in rows)
 
 
 async def test_pending_translations_survive_a_restart(

@@ -610,6 +610,7 @@ class FakeTelegram:
         self.strict_ampersand = True  # see parse_html
         self.requests: list[Call] = []
         self.sent: list[SentMessage] = []
+        self.pushed: list[JSON] = []  # every update pushed, as Telegram sent it (for replays)
         self.bot_settings: dict[str, dict[Any, Any]] = {
             "commands": {},  # (scope key, language_code) -> list of {command, description}
             "description": {},  # language_code -> str
@@ -1045,6 +1046,7 @@ class FakeTelegram:
             update = {"update_id": self._next_update_id, **update}
             self._next_update_id += 1
         self._updates.append(update)
+        self.pushed.append(update)
         self._wake()
         return int(update["update_id"])
 
