@@ -10,11 +10,13 @@ from telegram.request import HTTPXRequest
 
 from bot.config import Settings
 from bot.context import BotContext, Services, TownHallApplication
+from bot.domain import Role
 from bot.i18n import Locales
 from bot.services.broadcast import BroadcastService
 from bot.services.browse import BrowseService
 from bot.services.curation import CurationService
 from bot.services.feed import FeedService
+from bot.services.flood import FloodGate, FloodService
 from bot.services.intake import Clock, IntakeRules, IntakeService, utc_now
 from bot.services.language import Detector, make_detector
 from bot.services.live import LiveService
@@ -24,6 +26,7 @@ from bot.services.preferences import PreferencesService
 from bot.services.privacy import PrivacyService
 from bot.services.readers import Readers
 from bot.services.replies import ReplyWriter
+from bot.services.screen import ScreenService
 from bot.services.statistics import StatisticsService
 from bot.services.translation import Engine, install_http_timeout, make_engine
 from bot.telegram import handlers
@@ -36,6 +39,7 @@ from bot.workers.retention import build_retention_worker
 from bot.workers.sender import OutboxSender
 from bot.workers.translation import TranslationWorker
 from storage import Stores
+from storage.screen import ScreenStore
 
 # Telegram allows ~30 messages/s; at a few hundred ms per request 8 in flight keep up with
 # that. More connections only cost CPU: httpcore scans its whole pool on every request.
@@ -74,6 +78,15 @@ def build_translation_worker(
         call_timeout=settings.translator_timeout * 3,
         health=health,
     )
+
+
+def bot_username(application: TownHallApplication) -> str | None:
+    """The bot's @username once getMe answered (None before)."""
+    try:
+        username: str | None = application.bot.username
+    except RuntimeError:  # not initialised yet
+        return None
+    return username
 
 
 def build_application(
@@ -160,7 +173,19 @@ def build_application(
         clock,
     )
     # Texts erased by themselves `retention_days` after the event closes (None: off).
-    retention = build_retention_worker(settings, stores.participants, clock, health)
+    retention = build_retention_worker(
+        settings, stores.participants, clock, health, feed.post_edits
+    )
+    parties = PartyService(
+        stores.parties, intake, readers, replies, settings.moderator_chat, clock
+    )
+    # Before every handler: a budget per account; staff (as roles stand now) never limited.
+    flood_gate = FloodGate(
+        settings.flood_burst,
+        settings.flood_refill_s,
+        lambda user_id: moderation.role(user_id) >= Role.MODERATOR,
+        enabled=settings.flood_control,
+    )
     application.services = Services(
         settings=settings,
         stores=stores,
@@ -172,6 +197,14 @@ def build_application(
         intake=intake,
         preferences=PreferencesService(stores.participants, readers, replies, clock),
         moderation=moderation,
+        screen=ScreenService(
+            ScreenStore(stores.db),
+            readers,
+            translator,
+            settings,
+            functools.partial(bot_username, application),
+            clock,
+        ),
         statistics=StatisticsService(stores.statistics, readers),
         privacy=PrivacyService(
             stores.participants,
@@ -192,9 +225,8 @@ def build_application(
         erasure=ErasureFlushWorker(stores.participants, health),
         curation=curation,
         live=LiveService(stores.live, stores.submissions, readers, replies, feed, settings, clock),
-        parties=PartyService(
-            stores.parties, intake, readers, replies, settings.moderator_chat, clock
-        ),
+        parties=parties,
+        flood=FloodService(flood_gate, locales, replies, parties.locale_in),
         browse=BrowseService(
             stores.votes,
             stores.participants,

@@ -6,15 +6,21 @@ import argparse
 import asyncio
 import dataclasses
 import json
+import os
 import shutil
 import sys
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, Settings, load_settings
-from bot.logs import configure_logging
+from bot.logs import configure_for
 from storage.models import Kind, Status
+
+if TYPE_CHECKING:  # the commands import only what they need when they run
+    from storage import Stores
+    from storage.erasure import PostEdits
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -37,7 +43,13 @@ def _parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="export submissions (or the audit log)")
     export.add_argument("--format", choices=("csv", "xlsx", "json"), default="csv")
     export.add_argument(
-        "--output", "-o", type=Path, help="write to this file instead of standard output"
+        "--output",
+        "-o",
+        type=Path,
+        help="write to this new file (mode 0600) instead of standard output",
+    )
+    export.add_argument(
+        "--force", action="store_true", help="replace an existing --output file or symlink"
     )
     export.add_argument(
         "--status",
@@ -61,7 +73,10 @@ def _parser() -> argparse.ArgumentParser:
     stats.add_argument("--ops", action="store_true", help="queue depths and ages (as /healthz)")
     stats.add_argument("--chart", type=Path, help="also write the per-language chart (PNG)")
     backup = commands.add_parser("backup", help="online copy of the database (safe while running)")
-    backup.add_argument("path", type=Path)
+    backup.add_argument("path", type=Path, help="a new file (mode 0600)")
+    backup.add_argument(
+        "--force", action="store_true", help="replace an existing file or symlink at PATH"
+    )
     restore = commands.add_parser(
         "restore", help="replace the database with a backup (bot stopped)"
     )
@@ -80,13 +95,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"townhall-bot: configuration error: {error}", file=sys.stderr)
         return EXIT_USAGE
-    configure_logging(settings.log_level, [settings.token, settings.translator_key])
+    configure_for(settings)
     handlers = {
         "run": lambda: _run(settings, args.health_port),
         "check": lambda: _check(settings),
         "export": lambda: _export(settings, args),
         "stats": lambda: _stats(settings, args.ops, args.chart),
-        "backup": lambda: _backup(settings, args.path),
+        "backup": lambda: _backup(settings, args.path, args.force),
         "restore": lambda: _restore(settings, args.path),
         "purge": lambda: _purge(settings, args.older_than),
     }
@@ -147,12 +162,16 @@ def _export(settings: Settings, args: argparse.Namespace) -> int:
     if args.format == "xlsx" and args.output is None and sys.stdout.isatty():
         print("townhall-bot: an XLSX file is binary: use --output PATH", file=sys.stderr)
         return EXIT_USAGE
+    if args.output is not None and (refusal := _refusal(args.output, args.force)):
+        return _refuse(refusal)
     where = ExportFilter(tuple(args.status or ()), args.kind, args.with_identities)
     conn = open_reader(settings.db_path)
     try:
         rows = iter_audit_rows(conn) if args.audit else iter_export_rows(conn, where)
         columns = tuple(AUDIT_COLUMNS) if args.audit else export.COLUMNS
-        count = _write_export(args.format, rows, columns, args.output, args.bom)
+        count = _write_export(args.format, rows, columns, args.output, args.bom, args.force)
+    except _Refused as refused:
+        return _refuse(str(refused))
     finally:
         conn.close()
     if args.output is not None:
@@ -166,26 +185,72 @@ def _write_export(
     columns: Sequence[str],
     output: Path | None,
     bom: bool = False,
+    force: bool = False,
 ) -> int:
     from bot.services import export
 
-    if fmt == "xlsx":
-        if output is None:
-            count = export.write_xlsx(rows, sys.stdout.buffer, columns)
-            sys.stdout.buffer.flush()
-            return count
-        with output.open("wb") as binary:
-            return export.write_xlsx(rows, binary, columns)
     writer = export.write_csv if fmt == "csv" else export.write_json
     bom = bom and fmt == "csv"
     if output is None:
+        if fmt == "xlsx":
+            count = export.write_xlsx(rows, sys.stdout.buffer, columns)
+            sys.stdout.buffer.flush()
+            return count
         if bom:
             sys.stdout.write("\ufeff")
         count = writer(rows, sys.stdout, columns)
         sys.stdout.flush()
         return count
-    with output.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as handle:
-        return writer(rows, handle, columns)
+    descriptor = _new_private_file(output, force)
+    try:
+        if fmt == "xlsx":
+            with os.fdopen(descriptor, "wb") as binary:
+                return export.write_xlsx(rows, binary, columns)
+        encoding = "utf-8-sig" if bom else "utf-8"
+        with os.fdopen(descriptor, "w", encoding=encoding, newline="") as handle:
+            return writer(rows, handle, columns)
+    except BaseException:
+        output.unlink(missing_ok=True)  # ours, half written
+        raise
+
+
+class _Refused(Exception):
+    """A path the command will not write to; the message is the line for standard error."""
+
+
+def _refusal(target: Path, force: bool) -> str | None:
+    """Why a new file may not be written at `target`, or None. A symlink, even one pointing
+    nowhere, is never written through; --force replaces the link itself, or a file."""
+    if target.is_symlink():
+        if force:
+            return None
+        return (
+            f"{target} is a symbolic link; not writing through it "
+            "(--force replaces the link itself)"
+        )
+    if target.is_dir():
+        return f"{target} is a directory; give a file name"
+    if target.exists() and not force:
+        return f"{target} already exists; choose a new file name, or add --force to replace it"
+    return None
+
+
+def _new_private_file(target: Path, force: bool) -> int:
+    """`target` created 0600 (storage.db.create_private_file), or _Refused."""
+    from storage.db import create_private_file
+
+    refusal = _refusal(target, force)
+    if refusal is not None:
+        raise _Refused(refusal)
+    try:
+        return create_private_file(target, replace=force)
+    except (FileExistsError, IsADirectoryError):  # appeared since the check above
+        raise _Refused(_refusal(target, False) or f"{target} is in the way") from None
+
+
+def _refuse(message: str) -> int:
+    print(f"townhall-bot: {message}", file=sys.stderr)
+    return EXIT_USAGE
 
 
 def _stats(settings: Settings, ops: bool, chart: Path | None) -> int:
@@ -221,16 +286,18 @@ def _stats(settings: Settings, ops: bool, chart: Path | None) -> int:
     return EXIT_OK if status == 200 else EXIT_FAILURE
 
 
-def _backup(settings: Settings, target: Path) -> int:
+def _backup(settings: Settings, target: Path, force: bool) -> int:
     from storage.db import backup_database, integrity_problems
 
     if not settings.db_path.exists():
         print(f"townhall-bot: no database at {settings.db_path} (TOWNHALL_DB)", file=sys.stderr)
         return EXIT_FAILURE
-    if target.exists():
-        print(f"townhall-bot: {target} exists; choose a new file name", file=sys.stderr)
-        return EXIT_FAILURE
-    pages = backup_database(settings.db_path, target)
+    if refusal := _refusal(target, force):
+        return _refuse(refusal)
+    try:
+        pages = backup_database(settings.db_path, target, replace=force)
+    except (FileExistsError, IsADirectoryError):  # appeared since the check above
+        return _refuse(_refusal(target, False) or f"{target} is in the way")
     problems = integrity_problems(target)
     if problems:
         print(f"townhall-bot: the copy is damaged: {problems[:3]}", file=sys.stderr)
@@ -241,7 +308,7 @@ def _backup(settings: Settings, target: Path) -> int:
 
 def _restore(settings: Settings, source: Path) -> int:
     from bot.ops import AlreadyRunning, hold_database_lock
-    from storage.db import integrity_problems
+    from storage.db import integrity_problems, private_database_files
 
     if not source.exists() or integrity_problems(source):
         print(f"townhall-bot: {source} is not a sound database", file=sys.stderr)
@@ -257,6 +324,7 @@ def _restore(settings: Settings, source: Path) -> int:
     try:
         for suffix in ("-wal", "-shm"):  # stale journal files would be applied to the backup
             settings.db_path.with_name(settings.db_path.name + suffix).unlink(missing_ok=True)
+        private_database_files(settings.db_path, create=True)  # copied into a 0600 file
         shutil.copyfile(source, settings.db_path)
     finally:
         lock.close()
@@ -267,7 +335,7 @@ def _restore(settings: Settings, source: Path) -> int:
 def _purge(settings: Settings, days: int) -> int:
     from datetime import UTC, datetime, timedelta
 
-    from storage import open_database
+    from storage import Stores, open_database
     from storage.participants import ParticipantStore
 
     if days < 0:
@@ -280,14 +348,42 @@ def _purge(settings: Settings, days: int) -> int:
     async def purge() -> int:
         db = await open_database(settings.db_path)
         try:
-            cutoff = datetime.now(UTC) - timedelta(days=days)
-            return await ParticipantStore(db).purge_older_than(cutoff, datetime.now(UTC))
+            now = datetime.now(UTC)
+            cutoff = now - timedelta(days=days)
+            edits = _post_edits(settings, Stores.on(db))
+            # The moderators' posts show the purged texts erased: queued with the purge, and
+            # sent by the running bot.
+            return await ParticipantStore(db).purge_older_than(cutoff, now, edits)
         finally:
             await db.close()
 
     erased = asyncio.run(purge())
     print(f"erased the texts of {erased} submissions older than {days} days")
     return EXIT_OK
+
+
+def _post_edits(settings: Settings, stores: Stores) -> PostEdits:
+    """The edits of the moderators' posts, as the bot itself would make them."""
+    from datetime import UTC, datetime
+
+    from bot.i18n import load_locales
+    from bot.services.feed import FeedService
+    from bot.services.readers import Readers
+    from bot.services.replies import ReplyWriter
+
+    readers = Readers(
+        stores.participants, stores.parties, load_locales(settings.locales_dir), settings.language
+    )
+    replies = ReplyWriter(stores.outbox, lambda: None, lambda: datetime.now(UTC))
+    feed = FeedService(
+        stores.moderation,
+        stores.submissions,
+        readers,
+        replies,
+        settings.moderator_chat,
+        lambda: datetime.now(UTC),
+    )
+    return feed.post_edits
 
 
 if __name__ == "__main__":

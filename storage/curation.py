@@ -14,10 +14,11 @@ from enum import StrEnum
 import aiosqlite
 
 from storage.db import Database
-from storage.erasure import ERASURE_EPOCH_KEY
+from storage.erasure import ERASED_PARTICIPANT, ERASURE_EPOCH_KEY
 from storage.models import OutboxMessage, Status, Submission, format_timestamp, submission_from_row
 from storage.moderation import Actor, audit_in_transaction
 from storage.outbox import queue_in_transaction
+from storage.requests import first_time
 
 # What may be merged, and into what: closed ones (rejected, withdrawn, merged) take no part.
 MERGE_SOURCES = frozenset({Status.PENDING, Status.SHORTLISTED, Status.APPROVED})
@@ -224,14 +225,20 @@ class CurationStore:
         actor: Actor,
         now: datetime,
         messages: Callable[[Submission], list[OutboxMessage]],
-    ) -> Submission | None:
-        """Replace the translation with a person's; None if there is no text to translate.
+        request_key: str,
+    ) -> tuple[Submission | None, bool]:
+        """Replace the translation with a person's: the submission (None if there is no text
+        to translate) and whether it changed now.
 
         Marked done: a machine translation still in flight is then discarded when it lands
-        (`record_translation` only fills pending ones).
+        (`record_translation` only fills pending ones). A replayed request (`request_key`
+        seen before) changes nothing: the submission as it is, and False.
         """
         stamp = format_timestamp(now)
         async with self.db.transaction() as conn:
+            if not await first_time(conn, request_key, stamp):
+                sub = (await _submissions(conn, (submission_id,))).get(submission_id)
+                return (sub if sub is not None and sub.text else None), False
             rows = list(
                 await conn.execute_fetchall(
                     "UPDATE submissions SET translation = ?, translation_engine = 'human',"
@@ -241,11 +248,11 @@ class CurationStore:
                 )
             )
             if not rows:
-                return None
+                return None, False
             sub = submission_from_row(rows[0])
             await audit_in_transaction(conn, submission_id, actor, "fixtr", None, None, stamp)
             await queue_in_transaction(conn, messages(sub), now)
-        return sub
+        return sub, True
 
     # ---- written answers -----------------------------------------------------------------
 
@@ -265,6 +272,12 @@ class CurationStore:
         when this request was already handled (a replayed update)."""
         stamp = format_timestamp(now)
         async with self.db.transaction() as conn:
+            erased = await conn.execute_fetchall(
+                "SELECT 1 FROM submissions WHERE id = ? AND participant_id = ?",
+                (submission_id, ERASED_PARTICIPANT),
+            )
+            if list(erased):  # erased while the answer was being translated: not kept, not sent
+                return None
             rows = list(
                 await conn.execute_fetchall(
                     "INSERT INTO answers (submission_id, text, answered_by, request_key,"
@@ -277,8 +290,10 @@ class CurationStore:
                 return None
             answer_id = int(rows[0][0])
             owed = messages(answer_id)
+            # People, not messages: a long answer is several messages to each.
+            people = len({m.chat_id for m in owed})
             await conn.execute_fetchall(
-                "UPDATE answers SET recipients = ? WHERE id = ?", (len(owed), answer_id)
+                "UPDATE answers SET recipients = ? WHERE id = ?", (people, answer_id)
             )
             await audit_in_transaction(conn, submission_id, actor, "answer", None, None, stamp)
             await queue_in_transaction(conn, owed, now)

@@ -21,7 +21,7 @@ from datetime import datetime
 
 import aiosqlite
 
-from storage.models import OutboxMessage, Submission, submission_from_row
+from storage.models import OutboxMessage, Submission, format_timestamp, submission_from_row
 from storage.outbox import queue_in_transaction
 from storage.translations import sha256_hex
 
@@ -160,10 +160,14 @@ async def erase_submissions(
     ):
         await conn.execute_fetchall(sql, (ids_json,))
     # chat_id/message_id become negative placeholders: unique, and no longer a Telegram id.
+    # One still waiting for its translation has nothing left to translate: left pending, the
+    # worker would try it again and again, forever, each "nothing to translate" counted as
+    # an engine failure by the breaker that pauses everyone's translations.
     erased = await conn.execute_fetchall(
         "UPDATE submissions SET text = '', translation = NULL, reason = NULL,"
         " translation_error = NULL, similar_to = NULL, merged_into = NULL,"
-        " translation_reviewed_by = NULL,"
+        " translation_reviewed_by = NULL, translation_status = CASE translation_status"
+        "  WHEN 'pending' THEN 'not_needed' ELSE translation_status END,"
         " participant_id = ?, chat_id = -id, message_id = -id"
         " WHERE id IN (SELECT value FROM json_each(?)) RETURNING *",
         (ERASED_PARTICIPANT, ids_json),
@@ -179,6 +183,6 @@ async def erase_submissions(
     )
     await conn.execute_fetchall(
         "INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)",
-        (UNFLUSHED_KEY, now.isoformat()),
+        (UNFLUSHED_KEY, format_timestamp(now)),
     )
     return ids

@@ -12,8 +12,10 @@ from datetime import datetime
 import aiosqlite
 
 from storage.db import Database
+from storage.erasure import ERASED_PARTICIPANT
 from storage.models import OutboxMessage, Status, Submission, format_timestamp, submission_from_row
 from storage.outbox import queue_in_transaction
+from storage.requests import first_time
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +90,17 @@ async def audit_in_transaction(
     )
 
 
+async def record_in_transaction(
+    conn: aiosqlite.Connection, actor: Actor, action: str, detail: str | None, stamp: str
+) -> None:
+    """An audit entry not about one submission, inside the caller's transaction."""
+    await conn.execute_fetchall(
+        "INSERT INTO audit_log (submission_id, actor_id, actor_name, action, reason, at)"
+        " VALUES (NULL, ?, ?, ?, ?, ?)",
+        (actor.user_id, actor.name, action, detail, stamp),
+    )
+
+
 def token_hash(token: str) -> str:
     # Invitations are stored hashed: a copy of the database does not yield usable links.
     return hashlib.sha256(token.encode()).hexdigest()
@@ -143,13 +156,15 @@ class ModerationStore:
         async with self.db.transaction() as conn:
             before = list(
                 await conn.execute_fetchall(
-                    "SELECT status, decided_by FROM submissions WHERE id = ?"
+                    "SELECT status, decided_by, participant_id FROM submissions WHERE id = ?"
                     " AND participant_id = coalesce(?, participant_id)",
                     (submission_id, owner),
                 )
             )
             if not before:
                 return StatusChange(None)
+            if before[0]["participant_id"] == ERASED_PARTICIPANT:
+                reason = None  # a reason quotes them, and they were erased: it is not kept
             rows = list(
                 await conn.execute_fetchall(
                     "UPDATE submissions SET status = ?, decided_by = ?, decided_at = ?,"
@@ -195,11 +210,8 @@ class ModerationStore:
 
     async def record(self, actor: Actor, action: str, detail: str | None, now: datetime) -> None:
         """An audit entry not about one submission (invitations, removals, run order)."""
-        await self.db.fetchall(
-            "INSERT INTO audit_log (submission_id, actor_id, actor_name, action, reason, at)"
-            " VALUES (NULL, ?, ?, ?, ?, ?)",
-            (actor.user_id, actor.name, action, detail, format_timestamp(now)),
-        )
+        async with self.db.transaction() as conn:
+            await record_in_transaction(conn, actor, action, detail, format_timestamp(now))
 
     # ---- lists ---------------------------------------------------------------------------
 
@@ -245,9 +257,19 @@ class ModerationStore:
         )
         return [submission_from_row(r) for r in rows]
 
-    async def move(self, submission_id: int, position: int, actor: Actor, now: datetime) -> bool:
-        """Put an approved submission at `position` (1-based) and renumber the rest 1..n."""
+    async def move(
+        self, submission_id: int, position: int, actor: Actor, now: datetime, request_key: str
+    ) -> bool:
+        """Put an approved submission at `position` (1-based) and renumber the rest 1..n.
+        A replayed request (`request_key` seen before) moves nothing, and says if it is
+        approved."""
         async with self.db.transaction() as conn:
+            if not await first_time(conn, request_key, format_timestamp(now)):
+                rows = await conn.execute_fetchall(
+                    "SELECT 1 FROM submissions WHERE id = ? AND status = 'approved'",
+                    (submission_id,),
+                )
+                return bool(list(rows))
             ids = [
                 int(r["id"])
                 for r in await conn.execute_fetchall(
@@ -330,14 +352,34 @@ class ModerationStore:
         rows = await self.db.fetchall("SELECT * FROM moderators ORDER BY added_at, user_id")
         return [Moderator(r["user_id"], r["name"], r["added_by"]) for r in rows]
 
-    async def create_invite(self, token: str, created_by: int, expires_at: float) -> None:
-        await self.db.fetchall(
-            "INSERT INTO invites (token_sha256, created_by, expires_at) VALUES (?, ?, ?)",
-            (token_hash(token), created_by, expires_at),
-        )
+    async def create_invite(
+        self,
+        token: str,
+        created_by: Actor,
+        expires_at: float,
+        request_key: str,
+        now: datetime,
+        messages: Sequence[OutboxMessage],
+    ) -> bool:
+        """Store an invitation, its audit entry and the messages carrying its link, in one
+        transaction. False, and nothing stored or queued, for a replayed request: the link
+        made the first time is the one that was sent (it cannot be read back: it is hashed)."""
+        stamp = format_timestamp(now)
+        async with self.db.transaction() as conn:
+            if not await first_time(conn, request_key, stamp):
+                return False
+            await conn.execute_fetchall(
+                "INSERT INTO invites (token_sha256, created_by, expires_at) VALUES (?, ?, ?)",
+                (token_hash(token), created_by.user_id, expires_at),
+            )
+            await record_in_transaction(conn, created_by, "invite", None, stamp)
+            await queue_in_transaction(conn, messages, now)
+        return True
 
     async def redeem_invite(self, token: str, user: Actor, now: datetime) -> bool:
-        """Use a one-time invitation: True if it was valid, unused and unexpired."""
+        """Use a one-time invitation: True if it was valid, unused and unexpired, and also
+        when `user` redeemed it already and is still a moderator (their /start replayed, or
+        the link opened twice): nothing changes then. Anyone else is refused."""
         async with self.db.transaction() as conn:
             used = list(
                 await conn.execute_fetchall(
@@ -347,7 +389,12 @@ class ModerationStore:
                 )
             )
             if not used:
-                return False
+                mine = await conn.execute_fetchall(
+                    "SELECT 1 FROM invites AS i JOIN moderators AS m ON m.user_id = i.used_by"
+                    " WHERE i.token_sha256 = ? AND i.used_by = ?",
+                    (token_hash(token), user.user_id),
+                )
+                return bool(list(mine))
             await conn.execute_fetchall(
                 "INSERT INTO moderators (user_id, name, added_by, added_at) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (user_id) DO UPDATE SET name = excluded.name",

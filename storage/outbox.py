@@ -20,6 +20,9 @@ from storage.models import (
 
 # last_error of a broadcast message a crash caught on the wire (delivered or not: unknown).
 UNCONFIRMED = "interrupted: delivery not confirmed"
+# How last_error starts for a message refused because the person blocked the bot or their
+# account is gone (Telegram's 403), as against one Telegram refused as it was (a 400).
+BLOCKED = "blocked: "
 
 
 async def queue_in_transaction(
@@ -86,11 +89,16 @@ class OutboxStore:
         """Mark up to `limit` due messages 'sending' and return them, at most one per chat.
 
         Only a chat's oldest open message is eligible, so a chat's messages keep their order.
+        Chats take turns: a chat's turn comes at max(when its message fell due, when its
+        previous message was claimed) (`served_at`, passed on to the chat's next message by
+        the trigger outbox_next_in_chat_waits_its_turn), so a chat with 80 replies queued
+        gets one message per round, like every other chat with something waiting.
         The caller starts their requests at once: after a crash, rows still 'sending' are
         exactly those whose delivery is uncertain. One statement: atomic by itself.
         """
         rows = await self.db.fetchall(
-            "UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id IN ("
+            "UPDATE outbox SET state = 'sending', attempts = attempts + 1, served_at = ?"
+            " WHERE id IN ("
             " SELECT o.id FROM outbox AS o"
             " WHERE o.state = 'queued' AND o.next_attempt_at <= ?"
             " AND o.chat_id NOT IN (SELECT value FROM json_each(?))"
@@ -99,13 +107,17 @@ class OutboxStore:
             # A chat with anything urgent open goes first with its oldest message (its order
             # is kept): someone who asks during a flood of notices is answered at once.
             " ORDER BY (SELECT min(q.priority) FROM outbox AS q WHERE q.chat_id = o.chat_id"
-            "   AND q.state IN ('queued', 'sending')), o.next_attempt_at, o.id LIMIT ?)"
+            "   AND q.state IN ('queued', 'sending')),"
+            " max(o.next_attempt_at, coalesce(o.served_at, 0)), o.id LIMIT ?)"
             " RETURNING id, chat_id, method, payload, attempts, message_ref",
-            (now, json.dumps(list(exclude_chats)), limit),
+            (now, now, json.dumps(list(exclude_chats)), limit),
         )
         items = []
         for r in sorted(rows, key=lambda row: int(row["id"])):
             params = json.loads(r["payload"])
+            if not params:  # emptied by an erasure: nothing left to send
+                await self.mark_failed(r["id"], "erased")
+                continue
             if r["message_ref"] is not None:
                 message_id = await self._referenced_message_id(r["message_ref"])
                 if message_id is None:
@@ -139,8 +151,10 @@ class OutboxStore:
         )
 
     async def retry_later(self, outbox_id: int, at: float, error: str) -> None:
+        # Only a row still on the wire goes back: one an erasure emptied meanwhile stays done.
         await self.db.fetchall(
-            "UPDATE outbox SET state = 'queued', next_attempt_at = ?, last_error = ? WHERE id = ?",
+            "UPDATE outbox SET state = 'queued', next_attempt_at = ?, last_error = ?"
+            " WHERE id = ? AND state = 'sending' AND payload != '{}'",
             (at, error[:500], outbox_id),
         )
 

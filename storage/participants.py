@@ -177,7 +177,16 @@ class ParticipantStore:
         """Checkpoint and truncate the WAL; True once erased words are gone from every file.
 
         A reader's open snapshot (an export, an operator's sqlite3 shell) holds the WAL back:
-        then nothing is truncated and the erasure stays marked, for a retry."""
+        then nothing is truncated and the erasure stays marked, for a retry. So do updates
+        that were in hand at the moment of erasure (a moderator's command quoting them): once
+        handled they are deleted, and that deletion must reach the files too."""
+        since = await self.unflushed_since()
+        if since is not None:
+            in_hand = await self.db.fetchone(
+                "SELECT 1 FROM inbox WHERE received_at <= ? LIMIT 1", (since,)
+            )
+            if in_hand is not None:
+                return False
         if not await self.db.checkpoint():
             return False
         await self.db.fetchall("DELETE FROM settings WHERE key = ?", (UNFLUSHED_KEY,))

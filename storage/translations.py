@@ -140,6 +140,8 @@ class TranslationStore:
         """Cache a translation; `about` is the submission whose text (or translation) it is,
         so that erasure finds this row even after the text itself was edited away."""
         async with self.db.transaction() as conn:
+            if about is not None and await _erased(conn, about):
+                return  # erased while the engine was at work: its words are not written back
             await conn.execute_fetchall(
                 "INSERT OR REPLACE INTO translation_cache"
                 " (engine, source, target, text_sha256, translation, created_at)"
@@ -152,7 +154,8 @@ class TranslationStore:
     async def link_cached(self, about: int, text: str) -> None:
         """A cached translation of `text` served submission `about` (see cache_translation)."""
         async with self.db.transaction() as conn:
-            await _link(conn, about, text)
+            if not await _erased(conn, about):
+                await _link(conn, about, text)
 
 
 async def _link(conn: aiosqlite.Connection, about: int, text: str) -> None:
@@ -160,3 +163,10 @@ async def _link(conn: aiosqlite.Connection, about: int, text: str) -> None:
         "INSERT OR IGNORE INTO cache_links (submission_id, text_sha256) VALUES (?, ?)",
         (about, sha256_hex(text)),
     )
+
+
+async def _erased(conn: aiosqlite.Connection, submission_id: int) -> bool:
+    rows = await conn.execute_fetchall(
+        "SELECT 1 FROM submissions WHERE id = ? AND participant_id = 0", (submission_id,)
+    )
+    return bool(list(rows))

@@ -25,6 +25,7 @@ from bot.workers.translation import TranslationWorker
 from storage.curation import OPEN_STATUSES, CurationStore, MergeOutcome, Voices
 from storage.errors import NotFound
 from storage.models import OutboxMessage, Status, Submission
+from storage.requests import request_key
 from storage.submissions import SubmissionStore
 
 _log = logging.getLogger(__name__)
@@ -179,7 +180,7 @@ class CurationService:
     # ---- corrected translations ----------------------------------------------------------
 
     async def fix_translation(
-        self, staff: Staff, submission_id: int, text: str
+        self, staff: Staff, update_id: int, submission_id: int, text: str
     ) -> render.base.Reply:
         tr = await self._readers.catalog_of(staff)
         if staff.role < Role.MODERATOR:
@@ -187,17 +188,19 @@ class CurationService:
         if not text.strip() or len(text) > MAX_FIXED_TRANSLATION:
             return render.common.usage(tr, "fixtr")
         group = self._readers.working_catalog()
-        fixed = await self._store.fix_translation(
+        fixed, changed = await self._store.fix_translation(
             submission_id,
             text.strip(),
             staff.actor,
             self._clock(),
             lambda sub: self._feed.post_edits(sub, group),
+            request_key("fixtr", update_id),  # replayed, it changes nothing again
         )
         if fixed is None:
             return render.curation.translation_not_fixed(tr, submission_id)
-        self._replies.wake()
-        await self.on_translated([submission_id])  # look-alikes, on the corrected text
+        if changed:
+            self._replies.wake()
+            await self.on_translated([submission_id])  # look-alikes, on the corrected text
         return render.curation.translation_fixed(tr, submission_id)
 
     # ---- written answers -----------------------------------------------------------------
@@ -220,20 +223,25 @@ class CurationService:
         if sub.status is Status.WITHDRAWN or not recipients:
             return render.curation.answer_refused(tr, sub)
         readers = {r.chat_id: self._readers.locale_of_listener(r) for r in recipients}
-        texts = await self._answer_texts(text.strip(), set(readers.values()))
+        texts = await self._answer_texts(text.strip(), set(readers.values()), sub.id)
+
+        rendered: dict[tuple[str, bool], list[render.base.Reply]] = {}
+        for person in recipients:  # once per language and role, not once per person
+            locale = readers[person.chat_id]
+            if (locale, person.asked) not in rendered:
+                made = texts[locale]
+                rendered[locale, person.asked] = render.curation.written_answers(
+                    self._locales.get(locale), sub.id, made.text, made.machine, person.asked
+                )
 
         def messages(answer_id: int) -> list[OutboxMessage]:
             owed = []
             for person in recipients:
-                locale = readers[person.chat_id]
-                made = texts[locale]
-                reply = render.curation.written_answer(
-                    self._locales.get(locale), sub.id, made.text, made.machine, person.asked
-                )
-                owed.append(
-                    replace(reply.send(person.chat_id, f"answer:{answer_id}:{person.chat_id}"),
-                            priority=1)
-                )  # fmt: skip
+                # A long answer is several messages, each with its own key; the chat's
+                # order keeps them in order.
+                for part, reply in enumerate(rendered[readers[person.chat_id], person.asked], 1):
+                    key = f"answer:{answer_id}:{person.chat_id}:{part}"
+                    owed.append(replace(reply.send(person.chat_id, key), priority=1))
             return owed
 
         answer_id = await self._store.save_answer(
@@ -247,13 +255,18 @@ class CurationService:
             tr, sub.id, len(recipients), len(set(readers.values())), machine
         )
 
-    async def _answer_texts(self, text: str, locales: set[str]) -> dict[str, AnswerText]:
+    async def _answer_texts(
+        self, text: str, locales: set[str], about: int
+    ) -> dict[str, AnswerText]:
         """The answer in each reader's language, translated once per language, at once; what
         is not done by the deadline goes out as written."""
         working = self._settings.language
         languages = {locale: locale.split("_")[0] for locale in locales}
         wanted = {lang for lang in languages.values() if lang != working}
-        made = await self._translator.translate_many(text, working, wanted, ANSWER_TRANSLATION_S)
+        # Linked to the question: erased with it, and not cached if it is erased meanwhile.
+        made = await self._translator.translate_many(
+            text, working, wanted, ANSWER_TRANSLATION_S, about
+        )
         return {
             locale: AnswerText(made[lang], True) if lang in made else AnswerText(text, False)
             for locale, lang in languages.items()

@@ -16,8 +16,10 @@ from storage.participants import ParticipantStore
 
 _log = logging.getLogger(__name__)
 
-RETRY_S = 5.0
-IDLE_S = 60.0  # an erasure flushes itself at once when it can; this catches the rest
+RETRY_S = 2.0
+# An erasure flushes itself at once when it can; this catches the rest within seconds. The
+# look is one indexed read.
+IDLE_S = 2.0
 
 
 class ErasureFlushWorker(SupervisedWorker):
@@ -26,6 +28,7 @@ class ErasureFlushWorker(SupervisedWorker):
     def __init__(self, participants: ParticipantStore, health: WorkerHealth | None = None) -> None:
         super().__init__(health)
         self._participants = participants
+        self._waiting = False  # said once per wait, not every retry
 
     async def tick(self) -> float:
         since = await self._participants.unflushed_since()
@@ -33,6 +36,13 @@ class ErasureFlushWorker(SupervisedWorker):
             return IDLE_S
         if await self._participants.flush_erasures():
             _log.info("erased texts are gone from the -wal file too (erasure at %s)", since)
+            self._waiting = False
             return IDLE_S
-        _log.warning("a reader holds the -wal back; erased texts stay in it for now")
+        if not self._waiting:
+            _log.warning(
+                "erased texts are still in the -wal file: a reader, or an update in hand,"
+                " holds it back; trying again every %.0f s",
+                RETRY_S,
+            )
+            self._waiting = True
         return RETRY_S

@@ -16,6 +16,7 @@ from bot.config import RETENTION_VARIABLE, Settings
 from bot.event import erasure_moment
 from bot.services.intake import Clock, utc_now
 from bot.workers.base import SupervisedWorker, WorkerHealth
+from storage.erasure import PostEdits
 from storage.participants import ParticipantStore
 
 _log = logging.getLogger(__name__)
@@ -33,10 +34,13 @@ class RetentionWorker(SupervisedWorker):
         erase_at: datetime,
         clock: Clock = utc_now,
         health: WorkerHealth | None = None,
+        post_edits: PostEdits | None = None,
     ) -> None:
         super().__init__(health)
         self._participants = participants
         self._erase_at = erase_at
+        # The moderators' posts of purged submissions show them erased (queued with it).
+        self._post_edits = post_edits
         self._clock = clock
         self._purges = 0
 
@@ -48,7 +52,7 @@ class RetentionWorker(SupervisedWorker):
         now = self._clock()
         if now < self._erase_at:
             return min(MAX_WAIT_S, (self._erase_at - now).total_seconds())
-        erased = await self._participants.purge_older_than(self._erase_at, now)
+        erased = await self._participants.purge_older_than(self._erase_at, now, self._post_edits)
         self._purges += 1
         # The first purge is always reported; the hourly ones only when they erased something.
         if erased or self._purges == 1:
@@ -79,6 +83,7 @@ def build_retention_worker(
     participants: ParticipantStore,
     clock: Clock = utc_now,
     health: WorkerHealth | None = None,
+    post_edits: PostEdits | None = None,
 ) -> RetentionWorker | None:
     """The worker, when retention applies (days set and a closing time); None otherwise,
     with a warning when days are set but cannot apply."""
@@ -87,4 +92,4 @@ def build_retention_worker(
         if settings.retention_days is not None:
             _log.warning("retention: %s", retention_status(settings)[1])
         return None
-    return RetentionWorker(participants, erase_at, clock, health)
+    return RetentionWorker(participants, erase_at, clock, health, post_edits)

@@ -343,13 +343,18 @@ class TranslationWorker(SupervisedWorker):
         return forget
 
     async def translate_many(
-        self, text: str, source: str, targets: Iterable[str], deadline: float
+        self,
+        text: str,
+        source: str,
+        targets: Iterable[str],
+        deadline: float,
+        about: int | None = None,
     ) -> dict[str, str]:
         """One text into several languages at once (each cached, one request per language).
         Whatever fails, or is not done within `deadline` seconds, is left out: announcements
         and answers go out in the original there rather than wait."""
         jobs = {
-            target: asyncio.create_task(self._translate_or_none(text, source, target))
+            target: asyncio.create_task(self._translate_or_none(text, source, target, about))
             for target in set(targets)
         }
         if jobs:
@@ -362,9 +367,11 @@ class TranslationWorker(SupervisedWorker):
             job.cancel()
         return made
 
-    async def _translate_or_none(self, text: str, source: str, target: str) -> str | None:
+    async def _translate_or_none(
+        self, text: str, source: str, target: str, about: int | None
+    ) -> str | None:
         try:
-            found = await self.translate_text(text, source, target)
+            found = await self.translate_text(text, source, target, about)
         except ENGINE_ERRORS as error:
             _log.warning("no %s translation: %s", target, error)
             return None
