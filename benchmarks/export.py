@@ -118,7 +118,7 @@ def main() -> None:
             baseline = sqlite_shell(db, Path(tmp) / "shell.csv")
             print(f"{rows:>8} {'sqlite3':>7} {baseline:>8.2f} {'':>9} {'1.00':>11}")
             for fmt in ("csv", "xlsx", "json"):
-                out = Path(tmp) / f"out.{fmt}"
+                out = Path(tmp) / f"out{rows}.{fmt}"
                 command = [sys.executable, "-c", MEASURE, "export", "--format", fmt,
                            "--output", str(out)]  # fmt: skip
                 seconds, peak = timed(command, env, out)

@@ -8,8 +8,12 @@ coroutine's transaction from interleaving with another's statements on that conn
 from __future__ import annotations
 
 import asyncio
+import errno
+import logging
+import os
 import re
 import sqlite3
+import stat
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -23,6 +27,15 @@ from storage.errors import MigrationError
 _MIGRATION_NAME = re.compile(r"^(\d+)_[\w-]+\.sql$")
 # Readers (exports while the bot runs) wait this long for the writer instead of failing.
 BUSY_TIMEOUT_MS = 5000
+# Files that hold participants' words (the database and its journals, backups, exports) are
+# readable by their owner only, whatever the umask; folders we create for them likewise.
+PRIVATE_FILE_MODE = 0o600
+PRIVATE_FOLDER_MODE = 0o700
+_JOURNALS = ("-wal", "-shm", "-journal")
+_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+
+_log = logging.getLogger(__name__)
 
 
 def migrations() -> list[tuple[int, str]]:
@@ -122,7 +135,12 @@ class Database:
 
 
 async def open_database(path: str | Path) -> Database:
-    """Open (creating if needed) the database file, set PRAGMAs and run pending migrations."""
+    """Open (creating if needed) the database file, set PRAGMAs and run pending migrations.
+
+    The file is created 0600 before SQLite first opens it (SQLite gives its -wal and -shm the
+    main file's mode), and an existing one wider than that is narrowed, journals included.
+    """
+    private_database_files(path, create=True)
     conn = await aiosqlite.connect(str(path), isolation_level=None)
     conn.row_factory = sqlite3.Row
     try:
@@ -136,6 +154,7 @@ async def open_database(path: str | Path) -> Database:
 
 def open_reader(path: str | Path) -> sqlite3.Connection:
     """A read-only connection for exports: streams rows while the bot keeps writing (WAL)."""
+    private_database_files(path, create=False)  # SQLite may create the -shm for a reader
     uri = f"file:{Path(path).resolve()}?mode=ro"
     conn = sqlite3.connect(uri, uri=True)
     conn.row_factory = sqlite3.Row
@@ -143,14 +162,17 @@ def open_reader(path: str | Path) -> sqlite3.Connection:
     return conn
 
 
-def backup_database(source: str | Path, target: str | Path) -> int:
+def backup_database(source: str | Path, target: str | Path, *, replace: bool = False) -> int:
     """An online, consistent copy through SQLite's backup API; returns the pages copied.
 
     Safe while the bot writes: the backup API copies a consistent snapshot and restarts by
-    itself if the source changes under it.
+    itself if the source changes under it. The copy is created 0600 and never through a
+    symlink or over an existing file unless `replace` (see `create_private_file`); a failed
+    copy is removed.
     """
-    src = sqlite3.connect(f"file:{Path(source).resolve()}?mode=ro", uri=True)
-    dst = sqlite3.connect(str(target))
+    private_database_files(source, create=False)
+    target = Path(target)
+    descriptor = create_private_file(target, replace=replace)
     copied = 0
 
     def progress(status: int, remaining: int, total: int) -> None:
@@ -158,14 +180,96 @@ def backup_database(source: str | Path, target: str | Path) -> int:
         copied = total
 
     try:
-        src.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        src.backup(dst, pages=256, progress=progress)
-        # A backup is one self-contained file: not left in WAL mode with a -wal beside it.
-        dst.execute("PRAGMA journal_mode = DELETE")
+        src = sqlite3.connect(f"file:{Path(source).resolve()}?mode=ro", uri=True)
+        try:
+            # SQLite opens by name the empty file made above, and its journal gets that mode.
+            dst = sqlite3.connect(str(target))
+            try:
+                src.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                src.backup(dst, pages=256, progress=progress)
+                # A backup is one self-contained file: not left in WAL mode with a -wal beside it.
+                dst.execute("PRAGMA journal_mode = DELETE")
+            finally:
+                dst.close()
+        finally:
+            src.close()
+    except BaseException:
+        for name in (target, *_journals_of(target)):
+            name.unlink(missing_ok=True)
+        raise
     finally:
-        dst.close()
-        src.close()
+        os.close(descriptor)
     return copied
+
+
+def create_private_file(path: str | Path, *, replace: bool = False) -> int:
+    """Create `path` for writing, mode 0600 whatever the umask; returns its open descriptor.
+
+    Never writes through a symlink or over what is there: an existing path (a file, a
+    directory, a symlink even dangling) raises FileExistsError. With `replace`, an existing
+    file or symlink is removed first (the link itself, never what it points to); a directory
+    still raises IsADirectoryError.
+    """
+    target = Path(path)
+    if replace:
+        try:
+            info = os.lstat(target)
+        except FileNotFoundError:
+            pass
+        else:
+            if stat.S_ISDIR(info.st_mode):
+                raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(target))
+            target.unlink()
+    # O_EXCL alone refuses any existing name, a dangling symlink included; O_NOFOLLOW too.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_CLOEXEC
+    descriptor = os.open(target, flags, PRIVATE_FILE_MODE)
+    try:
+        os.fchmod(descriptor, PRIVATE_FILE_MODE)  # a umask may have removed owner bits too
+    except BaseException:
+        os.close(descriptor)
+        raise
+    return descriptor
+
+
+def private_database_files(path: str | Path, *, create: bool) -> None:
+    """Make the database file (created if `create` and missing) and its -wal, -shm and
+    -journal readable and writable by their owner only: a new or empty file becomes exactly
+    0600, one with content loses every permission beyond 0600 (it is never widened).
+
+    Follows a symlink the operator set for TOWNHALL_DB, as SQLite does. Best effort: a file
+    that cannot be opened is left for SQLite to report; one owned by someone else is logged.
+    """
+    if str(path) == ":memory:" or str(path).startswith("file:"):
+        return
+    database = Path(path)
+    # O_NONBLOCK: a FIFO in the way must not hang the start.
+    flags = os.O_RDONLY | os.O_NONBLOCK | _O_CLOEXEC
+    _narrow(database, flags | (os.O_CREAT if create else 0))
+    for journal in _journals_of(database):
+        _narrow(journal, flags)
+
+
+def _narrow(name: Path, flags: int) -> None:
+    try:
+        descriptor = os.open(name, flags, PRIVATE_FILE_MODE)
+    except OSError:
+        return
+    try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            return
+        mode = stat.S_IMODE(info.st_mode)
+        wanted = PRIVATE_FILE_MODE if info.st_size == 0 else mode & PRIVATE_FILE_MODE
+        if mode != wanted:
+            os.fchmod(descriptor, wanted)
+    except OSError as error:
+        _log.warning("%s: could not make it 0600 (%s)", name, error.strerror)
+    finally:
+        os.close(descriptor)
+
+
+def _journals_of(database: Path) -> list[Path]:
+    return [database.with_name(database.name + suffix) for suffix in _JOURNALS]
 
 
 def integrity_problems(path: str | Path) -> list[str]:

@@ -3,31 +3,40 @@ however many rows there are.
 
 Spreadsheets run a cell starting with = + - @ (or a tab or CR, which some of them strip
 first) as a formula; a participant's text must never run on an organizer's machine, so in CSV
-such cells are prefixed with an apostrophe, the convention Excel and LibreOffice both show as
-plain text. XLSX cells are all written as inline strings (never formulas), with the control
-characters XML cannot carry removed. JSON is a list of objects with native types.
+every text cell starting so, whatever its column, is prefixed with an apostrophe, the
+convention Excel and LibreOffice both show as plain text; numbers stay numbers. XLSX cells are
+all written as inline strings (never formulas), with the control characters XML cannot carry
+removed. JSON is a list of objects with native types.
+
+Files are created 0600 (storage.db.create_private_file): exports hold participants' words.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
+from itertools import islice
+from operator import itemgetter
 from pathlib import Path
-from typing import IO, TextIO
+from typing import IO, Any, TextIO
 from xml.sax.saxutils import escape as xml_escape
 
-from storage.db import open_reader
+from storage.db import create_private_file, open_reader
 from storage.export import SUBMISSION_COLUMNS, ExportFilter, iter_export_rows
 
 FORMATS = ("csv", "xlsx", "json")
 # The contract's first columns, in this order; more are added after them, never between.
 COLUMNS = tuple(SUBMISSION_COLUMNS)
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # OWASP's list
+_FORMULA_FIRST = frozenset(_FORMULA_STARTS)
 # Characters XML 1.0 cannot carry at all (an XLSX with one does not open).
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# A bare CR would be read back as LF (XML normalises line ends); a reference keeps it.
+_XML_ENTITIES = {"\r": "&#13;"}
 
 Row = Sequence[object]  # values in the order of the columns
 
@@ -40,62 +49,69 @@ def _text(value: object) -> str:
     return "" if value is None else str(value)
 
 
-# Columns whose text comes from people (participants, moderators, organizers); the others
-# hold our own ids, codes and timestamps, which cannot start like a formula.
-_PEOPLES_TEXT = ("text", "translation", "reason", "decided_by", "actor", "topic", "participant")
-
-
 def export_to_file(db_path: Path, fmt: str, where: ExportFilter, path: Path) -> int:
-    """Submissions into a file for a person to open (the /export document); returns the
-    number of rows. Blocking: run it in a thread. CSV starts with a byte order mark here,
-    without which Excel reads UTF-8 as a Western code page and garbles every non-Latin
-    script; the CLI leaves it out unless asked, since scripts read its output."""
+    """Submissions into a new file for a person to open (the /export document); returns the
+    number of rows. Blocking: run it in a thread. The file is created 0600 and must not exist
+    yet. CSV starts with a byte order mark here, without which Excel reads UTF-8 as a Western
+    code page and garbles every non-Latin script; the CLI leaves it out unless asked, since
+    scripts read its output."""
     conn = open_reader(db_path)
     try:
         rows = iter_export_rows(conn, where)
+        descriptor = create_private_file(path)
         if fmt == "xlsx":
-            with path.open("wb") as binary:
+            with os.fdopen(descriptor, "wb") as binary:
                 return write_xlsx(rows, binary)
         encoding = "utf-8-sig" if fmt == "csv" else "utf-8"
-        with path.open("w", encoding=encoding, newline="") as handle:
+        with os.fdopen(descriptor, "w", encoding=encoding, newline="") as handle:
             writer = write_csv if fmt == "csv" else write_json
             return writer(rows, handle)
     finally:
         conn.close()
 
 
+# Rows are defused a batch at a time, column by column: the checks run inside C iterators, so
+# checking every cell costs no more than checking a few columns row by row did.
+_BATCH = 1024
+_FIRST = itemgetter(0)
+_IS_TEXT = str.__instancecheck__
+
+
 def write_csv(rows: Iterable[Row], out: TextIO, columns: Sequence[str] = COLUMNS) -> int:
-    """Header and one line per row; returns the number of rows. (csv writes None as "".)"""
+    """Header and one line per row; returns the number of rows. (csv writes None as "".)
+    Every text cell that starts like a formula gets a leading apostrophe, in any column."""
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(columns)
-    risky = [i for i, name in enumerate(columns) if name in _PEOPLES_TEXT]
-    counted = _Counter(rows)
-    writer.writerows(_neutralised(row, risky) for row in counted)
-    return counted.count
+    count = 0
+    remaining = iter(rows)
+    while batch := list(islice(remaining, _BATCH)):
+        _defuse(batch)
+        writer.writerows(batch)
+        count += len(batch)
+    return count
 
 
-def _neutralised(row: Row, risky: Sequence[int]) -> Row:
-    """The row, with formula-like cells among `risky` defused (copied only if needed)."""
-    fixed: list[object] | None = None
-    for i in risky:
-        value = row[i]
-        if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-            fixed = fixed or list(row)
-            fixed[i] = "'" + value
-    return row if fixed is None else fixed
+def _defuse(batch: list[Row]) -> None:
+    """Prefix, in place, every text cell of the batch that a spreadsheet would run."""
+    for column, cells in enumerate(zip(*batch, strict=True)):
+        if not _may_run(cells):
+            continue
+        for index, value in enumerate(cells):
+            if isinstance(value, str) and value[:1] in _FORMULA_FIRST:
+                row = batch[index]
+                fixed = row if isinstance(row, list) else list(row)
+                fixed[column] = "'" + value
+                batch[index] = fixed
 
 
-class _Counter:
-    """Counts the rows a writer consumes (writerows takes an iterable, not a count)."""
-
-    def __init__(self, rows: Iterable[Row]) -> None:
-        self._rows = rows
-        self.count = 0
-
-    def __iter__(self) -> Iterator[Row]:
-        for row in self._rows:
-            self.count += 1
-            yield row
+def _may_run(cells: tuple[Any, ...]) -> bool:
+    """Whether a text cell among `cells` starts with a formula character. One check per
+    non-empty cell; numbers and None are never a formula."""
+    try:  # a column of text (and None): the first character of each non-empty cell
+        return not _FORMULA_FIRST.isdisjoint(map(_FIRST, filter(None, cells)))
+    except TypeError:  # numbers among them: look at the text cells only
+        texts = filter(None, filter(_IS_TEXT, cells))
+        return not _FORMULA_FIRST.isdisjoint(map(_FIRST, texts))
 
 
 def write_json(rows: Iterable[Row], out: TextIO, columns: Sequence[str] = COLUMNS) -> int:
@@ -128,7 +144,7 @@ def write_xlsx(rows: Iterable[Row], out: IO[bytes], columns: Sequence[str] = COL
 def _xlsx_row(number: int, cells: Sequence[str]) -> bytes:
     parts = [f'<row r="{number}">']
     for cell in cells:
-        clean = xml_escape(_XML_ILLEGAL.sub("", cell))
+        clean = xml_escape(_XML_ILLEGAL.sub("", cell), _XML_ENTITIES)
         # Inline strings: a cell is never a number or a formula, whatever its text.
         parts.append(f'<c t="inlineStr"><is><t xml:space="preserve">{clean}</t></is></c>')
     parts.append("</row>")
