@@ -3,8 +3,10 @@
 A broadcast is a draft until confirmed; then its text is made once per locale (stored before
 anything is queued) and participants are queued in user_id order a window at a time, the
 last one queued kept as a cursor in the same transaction. Each message has the dedup key
-`bc:<broadcast>:<user>`, so resuming after a crash can never queue anyone twice, and broadcast
-rows are sent at most once (see Repository.requeue_interrupted).
+`bc:<broadcast>:<user>:<part>` (an announcement too long for one message is several, in
+order), so resuming after a crash can never queue anyone twice, and broadcast rows are sent
+at most once (see OutboxStore.requeue_interrupted). The progress counts recipients, each once,
+however many messages their announcement took.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from datetime import datetime
 from storage.db import Database
 from storage.erasure import ERASED_PARTICIPANT
 from storage.models import OutboxMessage, format_timestamp
-from storage.outbox import UNCONFIRMED, queue_in_transaction
+from storage.outbox import BLOCKED, UNCONFIRMED, queue_in_transaction
 
 DRAFT, SENDING, DONE, CANCELLED = "draft", "sending", "done", "cancelled"
 
@@ -49,15 +51,19 @@ class Recipient:
 
 @dataclass(frozen=True, slots=True)
 class Progress:
+    """Recipients, each counted once, in the first of these that applies to any of the
+    messages their announcement took."""
+
     recipients: int
     queued: int  # queued or on the wire
     delivered: int
-    unreachable: int  # blocked the bot, or the account is gone
+    unreachable: int  # blocked the bot, or the account is gone (Telegram's 403)
     unconfirmed: int  # a crash caught them on the wire: delivered or not, not sent again
+    failed: int = 0  # Telegram refused the message itself (a 400, such as "too long")
 
     @property
     def settled(self) -> int:
-        return self.delivered + self.unreachable + self.unconfirmed
+        return self.delivered + self.unreachable + self.unconfirmed + self.failed
 
 
 def _broadcast(row: sqlite3.Row) -> Broadcast:
@@ -94,22 +100,35 @@ class BroadcastStore:
         text: str,
         own_texts: Mapping[str, str],
         now: datetime,
+        request_key: str,
     ) -> Broadcast:
-        row = await self.db.fetchone(
-            "INSERT INTO broadcasts (created_by, author_name, chat_id, source_locale, text,"
-            " own_texts, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",
-            (
-                author,
-                author_name,
-                chat_id,
-                source_locale,
-                text,
-                json.dumps(dict(own_texts), ensure_ascii=False),
-                format_timestamp(now),
-            ),
-        )
-        assert row is not None
-        return _broadcast(row)
+        """A new draft; for a replayed request (`request_key` seen before), the draft it made
+        then, whatever became of it since."""
+        async with self.db.transaction() as conn:
+            rows = list(
+                await conn.execute_fetchall(
+                    "INSERT INTO broadcasts (created_by, author_name, chat_id, source_locale,"
+                    " text, own_texts, created_at, request_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT (request_key) DO NOTHING RETURNING *",
+                    (
+                        author,
+                        author_name,
+                        chat_id,
+                        source_locale,
+                        text,
+                        json.dumps(dict(own_texts), ensure_ascii=False),
+                        format_timestamp(now),
+                        request_key,
+                    ),
+                )
+            )
+            if not rows:
+                rows = list(
+                    await conn.execute_fetchall(
+                        "SELECT * FROM broadcasts WHERE request_key = ?", (request_key,)
+                    )
+                )
+        return _broadcast(rows[0])
 
     async def get(self, broadcast_id: int) -> Broadcast | None:
         row = await self.db.fetchone("SELECT * FROM broadcasts WHERE id = ?", (broadcast_id,))
@@ -220,13 +239,20 @@ class BroadcastStore:
             )
 
     async def progress(self, broadcast: Broadcast) -> Progress:
+        # One row per recipient (their chat), then each in one category: still open, else
+        # blocked, else refused, else caught by a crash, else delivered.
         row = await self.db.fetchone(
-            "SELECT sum(state IN ('queued', 'sending')) AS queued,"
-            " sum(state = 'sent' AND last_error IS NULL) AS delivered,"
-            " sum(state = 'failed') AS unreachable,"
-            " sum(state = 'sent' AND last_error = ?) AS unconfirmed"
-            " FROM outbox WHERE broadcast_id = ?",
-            (UNCONFIRMED, broadcast.id),
+            "SELECT sum(open) AS queued,"
+            " sum(NOT open AND NOT blocked AND NOT failed AND NOT unconfirmed) AS delivered,"
+            " sum(NOT open AND blocked) AS unreachable,"
+            " sum(NOT open AND NOT blocked AND failed) AS failed,"
+            " sum(NOT open AND NOT blocked AND NOT failed AND unconfirmed) AS unconfirmed"
+            " FROM (SELECT max(state IN ('queued', 'sending')) AS open,"
+            "  max(state = 'failed' AND instr(ifnull(last_error, ''), ?) = 1) AS blocked,"
+            "  max(state = 'failed') AS failed,"
+            "  max(state = 'sent' AND ifnull(last_error, '') = ?) AS unconfirmed"
+            "  FROM outbox WHERE broadcast_id = ? GROUP BY chat_id)",
+            (BLOCKED, UNCONFIRMED, broadcast.id),
         )
         assert row is not None
         return Progress(
@@ -235,4 +261,5 @@ class BroadcastStore:
             delivered=int(row["delivered"] or 0),
             unreachable=int(row["unreachable"] or 0),
             unconfirmed=int(row["unconfirmed"] or 0),
+            failed=int(row["failed"] or 0),
         )

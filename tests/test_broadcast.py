@@ -12,7 +12,7 @@ import pytest
 
 from bot import render
 from bot.i18n import load_locales
-from bot.services.broadcast import WINDOW
+from bot.workers.broadcast import WINDOW
 from storage import open_database
 from storage.broadcasts import Broadcast, BroadcastStore, Progress
 from tests.conftest import RunningBot, bot_env, running_bot, wait_idle

@@ -270,22 +270,22 @@ async def test_a_written_answer_reaches_askers_and_voters_in_their_languages(
     # Turkish asker, Spanish asker (merged), French, German and Swahili voters.
     assert reply.text == render.curation.answer_queued(LOCALES.get("en"), tr, 5, 5, 4).text
     expected = {
-        TR_ASKER: render.curation.written_answer(
+        TR_ASKER: render.curation.written_answers(
             LOCALES.get("tr"), tr, f"[en->tr] {text}", True, True
         ),
-        ES_ASKER: render.curation.written_answer(
+        ES_ASKER: render.curation.written_answers(
             LOCALES.get("es"), tr, f"[en->es] {text}", True, True
         ),
-        FR_VOTER: render.curation.written_answer(
+        FR_VOTER: render.curation.written_answers(
             LOCALES.get("fr"), tr, f"[en->fr] {text}", True, False
         ),
-        DE_VOTER: render.curation.written_answer(
+        DE_VOTER: render.curation.written_answers(
             LOCALES.get("de"), tr, f"[en->de] {text}", True, False
         ),
         # The engine has no Swahili: the answer as written, not labelled as a translation.
-        SW_VOTER: render.curation.written_answer(LOCALES.get("sw"), tr, text, False, False),
+        SW_VOTER: render.curation.written_answers(LOCALES.get("sw"), tr, text, False, False),
     }
-    for user, message in expected.items():
+    for user, [message] in expected.items():  # a short answer: one message each
         await bot.fake.wait_for(
             lambda u=user, m=message: any(s.text == m.text for s in bot.fake.messages_to(u)),
             timeout=10,

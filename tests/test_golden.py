@@ -90,7 +90,11 @@ def _long(words: int, tag: str = "w") -> str:
 
 
 LONG_TEXT = _long(320)  # 1,919 characters: over the post's 1,500
-LONG_ANSWER = _long(600, "a")  # 3,599 characters: over the answer's 3,500
+LONG_ANSWER = _long(600, "a")  # 3,599 characters: one message holds it, whole
+# Four paragraphs of sentences, 5,439 characters (more as HTML): one message cannot hold them.
+LONG_PARAGRAPHS = "\n\n".join(
+    " ".join(f"Sentence {p}.{s:02d} says enough & more." for s in range(40)) for p in range(4)
+)
 
 
 def sub(**changes: Any) -> Submission:
@@ -149,6 +153,8 @@ ARABIC = sub(
     votes=1,
 )
 TOPICS = (("climate", "Climate & <energy>"), ("health", "Health"), ("jobs", "Jobs"))
+NAME_MAX = ("Ana <mod> & co " * 9)[:129]  # Telegram's longest name: 64 + space + 64
+ID_RUN = range(1, 301)  # /approve 1 2 3 ... 300: more lines than one message holds
 
 USAGE_COMMANDS = (
     "shortlist", "approve", "reject", "answered", "reopen", "show", "move", "queue", "unmod",
@@ -236,6 +242,7 @@ CASES: list[Case] = [
         (f"minutes.{n}", lambda c, n=n: render.base.minutes(c.tr, n))
         for n in (0, 1, 2, 5, 11, 21, 100)
     ],
+    *[(f"and_more.{n}", lambda c, n=n: render.base.and_more(c.tr, n)) for n in (1, 2, 5, 22)],
     ("kind_label.question", lambda c: render.base.kind_label(c.tr, Kind.QUESTION)),
     ("kind_label.idea", lambda c: render.base.kind_label(c.tr, Kind.IDEA)),
     *[
@@ -326,6 +333,9 @@ CASES: list[Case] = [
     ("intake_switched.closed", lambda c: render.intake.intake_switched(c.tr, False)),
     ("unknown_command", lambda c: render.common.unknown_command(c.tr)),
     ("internal_error", lambda c: render.common.internal_error(c.tr)),
+    ("please_wait.1", lambda c: render.common.please_wait(c.tr, 1)),
+    ("please_wait.3", lambda c: render.common.please_wait(c.tr, 3)),
+    ("please_wait.11", lambda c: render.common.please_wait(c.tr, 11)),
     # moderators
     (
         "post_body.translation_pending",
@@ -406,6 +416,17 @@ CASES: list[Case] = [
         lambda c: render.moderation.action_lost(c.tr, 7, Status.WITHDRAWN, None),
     ),
     ("no_such_submission", lambda c: render.moderation.no_such_submission(c.tr, 999)),
+    *[
+        (f"reason_too_long.{n}", lambda c, n=n: render.moderation.reason_too_long(c.tr, n))
+        for n in (1, 500)
+    ],
+    (
+        "action_results.many",
+        lambda c: render.moderation.action_results(
+            c.tr,
+            [render.moderation.action_lost(c.tr, i, Status.APPROVED, NAME_MAX) for i in ID_RUN],
+        ),
+    ),
     ("staff_only.moderators", lambda c: render.common.staff_only(c.tr)),
     ("staff_only.organizers", lambda c: render.common.staff_only(c.tr, organizers=True)),
     ("anonymous_refused", lambda c: render.common.anonymous_refused(c.tr)),
@@ -435,6 +456,12 @@ CASES: list[Case] = [
         ),
     ),
     ("run_order.empty", lambda c: render.moderation.run_order(c.tr, [])),
+    (
+        "run_order.long",
+        lambda c: render.moderation.run_order(
+            c.tr, [sub(id=i, text=LONG_TEXT, position=i) for i in range(100, 250)]
+        ),
+    ),
     (
         "run_order.items",
         lambda c: render.moderation.run_order(c.tr, [FULL, ARABIC, sub(language=None)]),
@@ -535,12 +562,18 @@ CASES: list[Case] = [
     ("broadcast_started.1", lambda c: render.broadcast.broadcast_started(c.tr, 1)),
     ("broadcast_started.5", lambda c: render.broadcast.broadcast_started(c.tr, 5)),
     (
-        "broadcast_message.titled_machine",
-        lambda c: render.broadcast.broadcast_message(c.tr, USER_HTML, True, "Town <Hall> & co"),
+        "broadcast_messages.titled_machine",
+        lambda c: render.broadcast.broadcast_messages(c.tr, USER_HTML, True, "Town <Hall> & co"),
     ),
     (
-        "broadcast_message.plain",
-        lambda c: render.broadcast.broadcast_message(c.tr, RTL_TEXT, False, None),
+        "broadcast_messages.plain",
+        lambda c: render.broadcast.broadcast_messages(c.tr, RTL_TEXT, False, None),
+    ),
+    (
+        "broadcast_messages.long_in_parts",
+        lambda c: render.broadcast.broadcast_messages(
+            c.tr, LONG_PARAGRAPHS, True, "Town <Hall> & co"
+        ),
     ),
     (
         "broadcast_progress.sending",
@@ -560,6 +593,15 @@ CASES: list[Case] = [
             c.tr, BROADCAST, Progress(20, 0, 10, 5, 5), True
         ),
     ),
+    *[
+        (
+            f"broadcast_progress.refused_{n}",
+            lambda c, n=n: render.broadcast.broadcast_progress(
+                c.tr, BROADCAST, Progress(20, 0, 15, 2, 0, n), True
+            ),
+        )
+        for n in (1, 3)
+    ],
     # browsing and voting
     (
         "browse_page.empty",
@@ -649,16 +691,20 @@ CASES: list[Case] = [
         lambda c: render.curation.answer_refused(c.tr, sub(status=Status.WITHDRAWN)),
     ),
     (
-        "written_answer.asked",
-        lambda c: render.curation.written_answer(c.tr, 7, USER_HTML, False, True),
+        "written_answers.asked",
+        lambda c: render.curation.written_answers(c.tr, 7, USER_HTML, False, True),
     ),
     (
-        "written_answer.supporter_machine",
-        lambda c: render.curation.written_answer(c.tr, 7, RTL_TEXT, True, False),
+        "written_answers.supporter_machine",
+        lambda c: render.curation.written_answers(c.tr, 7, RTL_TEXT, True, False),
     ),
     (
-        "written_answer.long_clipped",
-        lambda c: render.curation.written_answer(c.tr, 7, LONG_ANSWER, False, True),
+        "written_answers.long_whole",
+        lambda c: render.curation.written_answers(c.tr, 7, LONG_ANSWER, False, True),
+    ),
+    (
+        "written_answers.long_in_parts",
+        lambda c: render.curation.written_answers(c.tr, 7, LONG_PARAGRAPHS, True, False),
     ),
     # the live show
     ("now_answering.asked_stream", lambda c: render.live.now_answering(c.tr, 7, True, STREAM)),
@@ -762,6 +808,12 @@ def serialize(value: object) -> str:
             if field.name not in ("text", "buttons"):
                 lines.append(f"--- {field.name} ---\n{getattr(value, field.name)!r}")
         return "\n".join(lines)
+    if (
+        isinstance(value, list) and value and all(isinstance(v, render.base.Reply) for v in value)
+    ):  # one text sent as several messages
+        return "\n".join(
+            f"--- message {n} of {len(value)} ---\n{serialize(v)}" for n, v in enumerate(value, 1)
+        )
     if isinstance(value, (list, tuple)):
         items = [" | ".join(map(str, i)) if isinstance(i, tuple) else str(i) for i in value]
         return "\n".join([f"<{kind}>", *items])
@@ -844,7 +896,17 @@ def _render_modules(package: ModuleType) -> Iterator[ModuleType]:
 
 # Building blocks shared by render/'s modules (made public by the split): each shows only
 # through the texts that use it, which have cases.
-BUILDING_BLOCKS = {"more", "babel_locale", "clip_to", "preview"}
+BUILDING_BLOCKS = {
+    "babel_locale",
+    "clip_to",
+    "preview",
+    # Telegram's limit: each shows in the texts that use it (and tests/test_text_limits.py).
+    "size",
+    "escape_clipped",
+    "fit",
+    "split_text",
+    "in_pieces",
+}
 
 
 def test_every_public_render_function_has_a_case() -> None:

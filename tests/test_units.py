@@ -214,5 +214,5 @@ def test_show_stays_one_message_however_long_the_history() -> None:
         NullTranslations(), sub, history, list(range(30)), []
     )
     assert len(reply.text) < 4096
-    assert "… +" in reply.text  # the older entries are counted, not shown
+    assert "… and " in reply.text  # the older entries are counted, not shown
     assert reply.text.rstrip().endswith("x…")  # the newest entry is kept, clipped

@@ -15,6 +15,7 @@ from bot.render import (
     moderation,
     parties,
     privacy,
+    screen,
     statistics,
 )
 
@@ -30,5 +31,6 @@ __all__ = [
     "moderation",
     "parties",
     "privacy",
+    "screen",
     "statistics",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -102,11 +103,8 @@ def ref(submission_id: int) -> str:
 
 
 def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
-    """A one-line, escaped preview of participant text."""
-    flat = " ".join(text.split())
-    if len(flat) > limit:
-        flat = flat[: limit - 1].rstrip() + "…"
-    return escape(flat)
+    """A one-line, escaped preview of participant text, at most `limit` long as HTML."""
+    return escape_clipped(" ".join(text.split()), limit)
 
 
 def minutes(tr: Gettext, count: int) -> str:
@@ -158,9 +156,115 @@ def clip_to(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-# Lists inside one message stay well under Telegram's 4,096 characters: the rest is counted.
-LIST_LINES = 30
+# ---- Telegram's limit: every text at most 4,096 long --------------------------------------
+#
+# Telegram refuses (and so loses) a message whose text is longer than 4,096 characters after
+# its HTML is parsed. Every text is measured here on the HTML itself, which is never shorter
+# than what Telegram shows ("&amp;" is one character on screen, five here), and in UTF-16 code
+# units, never fewer than characters (an emoji is two): a text within budget by `size` is
+# within Telegram's limit however Telegram counts.
+
+TEXT_LIMIT = 4096
+NAME_CHARS = 200  # a person's name as HTML (Telegram allows 64 + 64 characters)
+REASON_CHARS = 500  # a reason for not selecting a submission, as the moderator may write it
 
 
-def more(hidden: int) -> str:
-    return f"\n… +{hidden}" if hidden > 0 else ""
+def size(text: str) -> int:
+    """How long `text` is for Telegram's limit, counted the safe way (see above)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def escape_clipped(text: str, limit: int) -> str:
+    """`text` escaped for HTML, clipped with "…" so that the HTML is at most `limit` long
+    (by `size`); an entity such as "&amp;" is never cut."""
+    escaped = escape(text)
+    if size(escaped) <= limit:
+        return escaped
+    pieces: list[str] = []
+    used = 0
+    for char in text:
+        piece = escape(char)
+        used += size(piece)
+        if used > limit - 1:
+            break
+        pieces.append(piece)
+    return "".join(pieces).rstrip() + "…"
+
+
+def and_more(tr: Gettext, hidden: int) -> str:
+    """ "… and 12 more": the items of a list that did not fit in the message."""
+    return tr.ngettext("… and {count} more", "… and {count} more", hidden).format(count=hidden)
+
+
+def fit(
+    tr: Gettext, items: Sequence[str], budget: int, sep: str = "\n", latest: bool = False
+) -> list[str]:
+    """As many of `items`, in order, as fit in `budget` once joined with `sep`; the others are
+    counted in an "… and N more" item (last; first with `latest`, which keeps the last items
+    rather than the first)."""
+    if size(sep.join(items)) <= budget:
+        return list(items)
+    room = budget - size(sep + and_more(tr, len(items)))
+    chosen: list[str] = []
+    for item in reversed(items) if latest else items:
+        cost = size(item) + (size(sep) if chosen else 0)
+        if cost > room:
+            break
+        chosen.append(item)
+        room -= cost
+    more = and_more(tr, len(items) - len(chosen))
+    return [more, *reversed(chosen)] if latest else [*chosen, more]
+
+
+# Where a long text is best cut, best first: between paragraphs, lines, sentences, words.
+_BREAKS = (
+    re.compile(r"\n[^\S\n]*\n\s*"),
+    re.compile(r"\n\s*"),
+    re.compile(r"[.!?…؟।۔။።][\"'»”’)\]]*\s+|[。！？][」』”’）)]*\s*"),
+    re.compile(r"\s+"),
+)
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """`text` in pieces whose HTML (escaped) is at most `limit` long, in order; joined, the
+    pieces are `text` again, to the character. Each piece is as long as it can be and ends
+    where a paragraph ends if one does in its second half, else a line, a sentence, a word,
+    in that order; a piece with no such place anywhere is cut where the limit falls."""
+    weights = [size(escape(char)) for char in text]
+    pieces: list[str] = []
+    start = 0
+    while start < len(text):
+        end, used = start, 0
+        while end < len(text) and used + weights[end] <= limit:
+            used += weights[end]
+            end += 1
+        if end == len(text):
+            pieces.append(text[start:])
+            break
+        cut = _best_cut(text, start, max(end, start + 1))
+        pieces.append(text[start:cut])
+        start = cut
+    return pieces
+
+
+def in_pieces(heading: str, text: str, note: str) -> list[str]:
+    """`heading` (HTML), `text` (plain, escaped here) and `note` (HTML) as one message, or as
+    several when they do not fit in one: `text` cut into pieces (see `split_text`), the
+    heading before the first, the note after the last."""
+    pieces = split_text(text, TEXT_LIMIT - size(heading) - size(note)) or [""]
+    last = len(pieces) - 1
+    return [
+        (heading if i == 0 else "") + escape(piece) + (note if i == last else "")
+        for i, piece in enumerate(pieces)
+    ]
+
+
+def _best_cut(text: str, start: int, end: int) -> int:
+    """Where to end the piece that may run from `start` up to `end` (excluded)."""
+    window = text[start:end]
+    for least in (len(window) // 2, 1):
+        for pattern in _BREAKS:
+            ends = [m.end() for m in pattern.finditer(window) if m.end() >= least]
+            if ends:
+                return start + ends[-1]
+    return end

@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from bot.i18n import Gettext
-from bot.render.base import Button, Reply, escape, snippet
+from bot.render.base import (
+    TEXT_LIMIT,
+    Button,
+    Reply,
+    escape,
+    escape_clipped,
+    in_pieces,
+    size,
+    snippet,
+)
 from bot.telegram import callbacks
 from storage.broadcasts import Broadcast, Progress
 
@@ -19,13 +28,17 @@ def broadcast_preview(tr: Gettext, broadcast: Broadcast, recipients: int) -> Rep
         "from yours where you gave no text).",
         recipients,
     ).format(count=recipients)
-    lines = [head, f"<blockquote>{escape(broadcast.text)}</blockquote>", reach]
+    after = [reach]
     if broadcast.own_texts:
-        lines.append(
+        after.append(
             tr.gettext("Your own texts for: {languages}").format(
                 languages=escape(", ".join(sorted(broadcast.own_texts)))
             )
         )
+    # The text as far as it fits here: it goes out whole, in several messages if it must.
+    room = TEXT_LIMIT - size("\n\n".join([head, "<blockquote></blockquote>", *after]))
+    quoted = f"<blockquote>{escape_clipped(broadcast.text, room)}</blockquote>"
+    lines = [head, quoted, *after]
     send = Button(
         tr.ngettext("📢 Send to {count}", "📢 Send to {count}", recipients).format(
             count=recipients
@@ -60,13 +73,14 @@ def broadcast_started(tr: Gettext, recipients: int) -> str:
     ).format(count=recipients)
 
 
-def broadcast_message(tr: Gettext, text: str, machine: bool, title: str | None) -> Reply:
-    """What a participant receives: the announcement, marked as machine-translated if so."""
-    heading = escape(title) if title else tr.gettext("Global Town Hall")
-    parts = [f"📢 <b>{heading}</b>", escape(text)]
-    if machine:
-        parts.append(tr.gettext("<i>Automatic translation</i>"))
-    return Reply("\n\n".join(parts))
+def broadcast_messages(tr: Gettext, text: str, machine: bool, title: str | None) -> list[Reply]:
+    """What a participant receives: the announcement under its heading, marked as
+    machine-translated if so; a text too long for one message goes out whole, in several,
+    cut between paragraphs or sentences (the heading on the first, the mark on the last)."""
+    name = escape(title) if title else tr.gettext("Global Town Hall")
+    heading = f"📢 <b>{name}</b>\n\n"
+    note = "\n\n" + tr.gettext("<i>Automatic translation</i>") if machine else ""
+    return [Reply(text) for text in in_pieces(heading, text, note)]
 
 
 def broadcast_progress(
@@ -79,7 +93,7 @@ def broadcast_progress(
         head = tr.gettext("📤 <b>Sending the announcement…</b>")
     lines = [
         head,
-        f"<blockquote>{escape(snippet(broadcast.text, 200))}</blockquote>",
+        f"<blockquote>{snippet(broadcast.text, 200)}</blockquote>",
         tr.gettext("Delivered: {done} of {total}").format(
             done=progress.delivered, total=progress.recipients
         ),
@@ -91,6 +105,14 @@ def broadcast_progress(
                 "{count} participants have blocked the bot: skipped from now on.",
                 progress.unreachable,
             ).format(count=progress.unreachable)
+        )
+    if progress.failed:
+        lines.append(
+            tr.ngettext(
+                "{count} participant did not get it: Telegram refused the message.",
+                "{count} participants did not get it: Telegram refused the message.",
+                progress.failed,
+            ).format(count=progress.failed)
         )
     if progress.unconfirmed:
         lines.append(

@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.i18n import Gettext
-from bot.render.base import Button, Reply, clip_to, escape, ref
+from bot.render.base import Button, Reply, escape, escape_clipped, ref
 from bot.telegram import callbacks
 from storage.models import Submission
 from storage.votes import Sort, VoteOutcome
 
-_BROWSE_TEXT_CHARS = 400
+_BROWSE_TEXT_CHARS = 400  # as HTML: a page of 5 and an original stay under the limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +53,7 @@ def browse_page(
     rows: list[tuple[Button, ...]] = []
     for item in items:
         sub = item.submission
-        text = escape(clip_to(item.text, _BROWSE_TEXT_CHARS))
+        text = escape_clipped(item.text, _BROWSE_TEXT_CHARS)
         entry = f"<b>{ref(sub.id)}</b> · 👍 {sub.votes}\n{text}"
         if item.machine:
             entry += "\n" + tr.gettext("<i>Automatic translation</i>")
@@ -61,10 +61,13 @@ def browse_page(
             entry += "\n" + tr.gettext("Original ({language}):").format(
                 language=escape(sub.language or "?")
             )
-            entry += f"\n<blockquote>{escape(clip_to(sub.text, _BROWSE_TEXT_CHARS))}</blockquote>"
+            quoted = escape_clipped(sub.text, _BROWSE_TEXT_CHARS)
+            entry += f"\n<blockquote>{quoted}</blockquote>"
         lines.append(entry)
         vote = ("✅ " if item.voted else "👍 ") + f"{ref(sub.id)} · {sub.votes}"
-        buttons = [Button(vote, callbacks.encode(callbacks.Upvote(sub.id, sort, offset)))]
+        # The button says what it does (vote, or take the vote back): pressed twice, once.
+        press = callbacks.Upvote(sub.id, sort, offset, vote=not item.voted)
+        buttons = [Button(vote, callbacks.encode(press))]
         if item.text != sub.text:
             shown = None if original == sub.id else sub.id
             buttons.append(

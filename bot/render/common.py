@@ -14,6 +14,18 @@ def unknown_command(tr: Gettext) -> Reply:
     return Reply(tr.gettext("I don't know that command. /help shows what I can do."))
 
 
+def please_wait(tr: Gettext, seconds: int) -> Reply:
+    """Flood control's one answer to someone over their budget (a reply, or a button's
+    toast: kept under Telegram's 200 characters for those)."""
+    return Reply(
+        tr.ngettext(
+            "You are sending a lot at once. Please wait {seconds} second before sending more.",
+            "You are sending a lot at once. Please wait {seconds} seconds before sending more.",
+            seconds,
+        ).format(seconds=seconds)
+    )
+
+
 def internal_error(tr: Gettext) -> Reply:
     return Reply(
         tr.gettext("Sorry, something went wrong on our side. Please try again in a minute.")
@@ -61,6 +73,7 @@ def usage(tr: Gettext, command: str) -> Reply:
         + tr.gettext("(in the group)"),
         "fixtr": "/fixtr &lt;id&gt; &lt;" + tr.gettext("corrected translation") + "&gt;",
         "answer": "/answer &lt;id&gt; &lt;" + tr.gettext("answer") + "&gt;",
+        "screen": "/screen [new] " + tr.gettext("(in a private chat with me)"),
         "broadcast": "/broadcast &lt;text&gt;\nfr: &lt;texte&gt;\nes: &lt;texto&gt; ... "
         + tr.gettext("(in a private chat with me)"),
     }[command]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.i18n import Gettext
-from bot.render.base import Reply, clip_to, escape, ref, status_label
+from bot.render.base import Reply, in_pieces, ref, status_label
 from storage.models import Kind, Submission
 
 
@@ -130,18 +130,15 @@ def answer_refused(tr: Gettext, submission: Submission) -> Reply:
     )
 
 
-_ANSWER_CHARS = 3500  # the answer, so that heading and label keep the message under 4,096
-
-
-def written_answer(
+def written_answers(
     tr: Gettext, submission_id: int, text: str, machine: bool, asked: bool
-) -> Reply:
-    """A written answer, to an asker (`asked`) or to someone who voted for the question."""
+) -> list[Reply]:
+    """A written answer, to an asker (`asked`) or to someone who voted for the question; an
+    answer too long for one message goes out whole, in several (see `in_pieces`)."""
     if asked:
         head = tr.gettext("💬 <b>An answer to your question {ref}</b>")
     else:
         head = tr.gettext("💬 <b>An answer to a question you supported, {ref}</b>")
-    lines = [head.format(ref=ref(submission_id)), escape(clip_to(text, _ANSWER_CHARS))]
-    if machine:
-        lines.append(tr.gettext("<i>Automatic translation</i>"))
-    return Reply("\n\n".join(lines))
+    heading = head.format(ref=ref(submission_id)) + "\n\n"
+    note = "\n\n" + tr.gettext("<i>Automatic translation</i>") if machine else ""
+    return [Reply(piece) for piece in in_pieces(heading, text, note)]

@@ -9,12 +9,17 @@ from collections.abc import Sequence
 
 from bot.i18n import Gettext
 from bot.render.base import (
+    REASON_CHARS,
+    TEXT_LIMIT,
     Button,
     Reply,
+    clip_to,
     escape,
+    fit,
     kind_label,
     minutes,
     ref,
+    size,
     snippet,
     status_label,
 )
@@ -178,19 +183,21 @@ def my_submissions(tr: Gettext, submissions: Sequence[Submission], total: int) -
         "<b>You have sent {count} submissions:</b>",
         total,
     ).format(count=total)
-    lines = [head]
-    for item in submissions:
-        lines.append(
-            f"{ref(item.id)} · {kind_label(tr, item.kind)} · "
-            f"<i>{status_label(tr, item.status)}</i>\n{snippet(item.text)}"
-        )
+    items = [
+        f"{ref(item.id)} · {kind_label(tr, item.kind)} · "
+        f"<i>{status_label(tr, item.status)}</i>\n{snippet(item.text)}"
+        for item in submissions
+    ]
+    tail = []
     if total > len(submissions):
-        lines.append(
+        tail.append(
             tr.gettext("Showing the latest {shown} of {total}.").format(
                 shown=len(submissions), total=total
             )
         )
-    return Reply("\n\n".join(lines))
+    # The latest (20) always fit; the cap only guards the limit.
+    room = TEXT_LIMIT - size("\n\n".join([head, *tail])) - 2
+    return Reply("\n\n".join([head, *fit(tr, items, room, "\n\n"), *tail]))
 
 
 def edit_accepted(tr: Gettext, submission: Submission) -> Reply:
@@ -310,7 +317,9 @@ def status_notice(tr: Gettext, sub: Submission) -> Reply | None:
         return None
     text = texts[sub.status].format(ref=ref(sub.id))
     if sub.status is Status.REJECTED and sub.reason:
-        text += "\n" + tr.gettext("Reason: {reason}").format(reason=escape(sub.reason))
+        # Reasons are refused over REASON_CHARS when given; older ones are clipped here.
+        reason = escape(clip_to(sub.reason, REASON_CHARS))
+        text += "\n" + tr.gettext("Reason: {reason}").format(reason=reason)
     return Reply(text)
 
 

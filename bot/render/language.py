@@ -76,6 +76,7 @@ def moderator_commands(tr: Gettext, organizer: bool) -> list[tuple[str, str]]:
             ("export", tr.gettext("The submissions as a spreadsheet file")),
             ("broadcast", tr.gettext("An announcement to every participant, in their language")),
             ("answer", tr.gettext("A written answer to a question's askers and voters")),
+            ("screen", tr.gettext("Links to the on-air screen and the host's run order")),
             ("open", tr.gettext("Open submissions")),
             ("close", tr.gettext("Close submissions")),
             ("invite", tr.gettext("A one-time link that makes someone a moderator")),

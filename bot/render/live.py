@@ -15,12 +15,16 @@ from bot.render.base import (
     Reply,
     babel_locale,
     escape,
+    escape_clipped,
     moment,
     preview,
     ref,
+    snippet,
     status_label,
 )
 from storage.models import Submission
+
+_LINK_CHARS = 1000
 
 
 def now_answering(tr: Gettext, submission_id: int, asked: bool, stream_url: str | None) -> Reply:
@@ -31,7 +35,7 @@ def now_answering(tr: Gettext, submission_id: int, asked: bool, stream_url: str 
         text = tr.gettext("🔴 A question you supported, {ref}, is being answered now!")
     lines = [text.format(ref=ref(submission_id))]
     if stream_url:
-        lines.append(tr.gettext("Watch it live: {link}").format(link=escape(stream_url)))
+        lines.append(tr.gettext("Watch it live: {link}").format(link=_link(stream_url)))
     return Reply("\n".join(lines))
 
 
@@ -63,8 +67,13 @@ def live_told(tr: Gettext, count: int) -> Reply:
     )
 
 
+def _link(url: str) -> str:
+    # The event file does not bound the stream link; a real one is far shorter than this.
+    return escape_clipped(url, _LINK_CHARS)
+
+
 def _board_detail(sub: Submission) -> str:
-    where = f" · 🏛 {escape(sub.party_place)}" if sub.party_place else ""
+    where = f" · 🏛 {snippet(sub.party_place, 120)}" if sub.party_place else ""
     return f" · {sub.language or '?'}{where} · {preview(sub)}"
 
 
@@ -109,7 +118,7 @@ def show_time(
         since = escape(countdown(locale, now - starts_at))
         lines.append(tr.gettext("🔴 It started {countdown} ago.").format(countdown=since))
     if stream_url:
-        lines.append(tr.gettext("Watch it live: {link}").format(link=escape(stream_url)))
+        lines.append(tr.gettext("Watch it live: {link}").format(link=_link(stream_url)))
     return Reply("\n".join(lines))
 
 

@@ -8,28 +8,31 @@ from collections.abc import Sequence
 from bot.domain import RULES, Action
 from bot.i18n import Gettext
 from bot.render.base import (
-    LIST_LINES,
+    NAME_CHARS,
+    TEXT_LIMIT,
     Button,
     Reply,
-    clip_to,
     escape,
+    escape_clipped,
+    fit,
     kind_label,
     minutes,
     preview,
     ref,
+    size,
+    snippet,
     status_label,
 )
 from bot.telegram import callbacks
 from storage.models import Status, Submission
 
-_POST_TEXT_CHARS = 1500  # original and translation each: a post stays far under 4,096
-
-
-_MESSAGE_BUDGET = 4000  # Telegram's 4,096 characters, with room for HTML entities' slack
+_POST_TEXT_CHARS = 1500  # original and translation each, at most, as HTML
+_PLACE_CHARS = 120  # a viewing party's place as HTML (80 characters are allowed)
+_SHOW_RESERVE = 800  # what /show keeps for its own lines below the post: merges, history
 
 
 def _decision_line(tr: Gettext, sub: Submission) -> str:
-    who = escape(sub.decided_by or "?")
+    who = escape_clipped(sub.decided_by or "?", NAME_CHARS)
     lines = {
         Status.SHORTLISTED: tr.gettext("⭐ Shortlisted by {name}"),
         Status.APPROVED: tr.gettext("✅ Approved by {name}"),
@@ -43,7 +46,7 @@ def _decision_line(tr: Gettext, sub: Submission) -> str:
     target = ref(sub.merged_into) if sub.merged_into else "?"
     line = lines[sub.status].format(name=who, target=target)
     if sub.status is Status.REJECTED and sub.reason:
-        line += ": " + escape(clip_to(sub.reason, 300))
+        line += ": " + escape_clipped(sub.reason, 300)
     return line
 
 
@@ -56,39 +59,55 @@ def _language_line(tr: Gettext, sub: Submission) -> str:
     return f"{sub.language} {confidence}%"
 
 
-def post_body(tr: Gettext, sub: Submission, age_minutes: int | None = None) -> str:
-    """What moderators see of a submission: original always, translation when there is one."""
+def post_body(
+    tr: Gettext, sub: Submission, age_minutes: int | None = None, budget: int = TEXT_LIMIT
+) -> str:
+    """What moderators see of a submission: original always, translation when there is one;
+    at most `budget` long (the texts are clipped to what the rest leaves them)."""
     head = f"<b>{ref(sub.id)}</b> · {kind_label(tr, sub.kind)} · {_language_line(tr, sub)}"
     if sub.topic:
-        head += f" · 🏷 {escape(sub.topic)}"
+        head += f" · 🏷 {escape_clipped(sub.topic, 40)}"
     if sub.votes:
         head += f" · 👍 {sub.votes}"
     if sub.party_place:
-        head += f" · 🏛 {escape(sub.party_place)} (party:{sub.party_id})"
+        head += f" · 🏛 {snippet(sub.party_place, _PLACE_CHARS)} (party:{sub.party_id})"
     if age_minutes is not None:
         head += " · " + minutes(tr, age_minutes)
-    original = escape(_clip(sub.text)) or tr.gettext("<i>erased at the participant's request</i>")
-    parts = [head, f"<blockquote>{original}</blockquote>"]
-    if sub.translation:
-        parts.append("🌐 " + escape(_clip(sub.translation)))
-        if sub.translation_reviewed_by:
-            parts.append(
-                "✍️ "
-                + tr.gettext("translation corrected by {name}").format(
-                    name=escape(sub.translation_reviewed_by)
-                )
-            )
-    elif sub.translation_status.value == "pending":
-        parts.append("🌐 " + tr.gettext("<i>translation pending</i>"))
+    after = []
+    if sub.translation and sub.translation_reviewed_by:
+        corrected = tr.gettext("translation corrected by {name}").format(
+            name=escape_clipped(sub.translation_reviewed_by, NAME_CHARS)
+        )
+        after.append("✍️ " + corrected)
+    elif not sub.translation and sub.translation_status.value == "pending":
+        after.append("🌐 " + tr.gettext("<i>translation pending</i>"))
     if sub.similar_to and sub.status is not Status.MERGED:
-        parts.append(similar_line(tr, sub.similar_to))
+        after.append(similar_line(tr, sub.similar_to))
     if decision := _decision_line(tr, sub):
-        parts.append(decision)
-    return "\n".join(parts)
+        after.append(decision)
+    # The participant's words and their translation get what the rest leaves of the budget.
+    quote = "" if sub.text else tr.gettext("<i>erased at the participant's request</i>")
+    translated = ["🌐 "] if sub.translation else []
+    fixed = [head, f"<blockquote>{quote}</blockquote>", *translated, *after]
+    shown = _shared([t for t in (sub.text, sub.translation) if t], budget - size("\n".join(fixed)))
+    if sub.text:
+        quote = shown.pop(0)
+    if sub.translation:
+        translated = ["🌐 " + shown.pop(0)]
+    return "\n".join([head, f"<blockquote>{quote}</blockquote>", *translated, *after])
 
 
-def _clip(text: str) -> str:
-    return text if len(text) <= _POST_TEXT_CHARS else text[: _POST_TEXT_CHARS - 1] + "…"
+def _shared(texts: Sequence[str], room: int) -> list[str]:
+    """The texts escaped, each clipped to _POST_TEXT_CHARS and all within `room` together: a
+    short one leaves what it does not use to the others."""
+    shown = [""] * len(texts)
+    left = room
+    by_length = sorted(range(len(texts)), key=lambda i: size(escape(texts[i])))
+    for done, index in enumerate(by_length):
+        share = min(_POST_TEXT_CHARS, left // (len(texts) - done))
+        shown[index] = escape_clipped(texts[index], max(share, 1))
+        left -= size(shown[index])
+    return shown
 
 
 def _moderation_buttons(
@@ -118,7 +137,8 @@ def moderator_post(tr: Gettext, sub: Submission) -> Reply:
 
 def review_card(tr: Gettext, sub: Submission, age_minutes: int) -> Reply:
     title = tr.gettext("<b>Review</b>")
-    return Reply(f"{title}\n{post_body(tr, sub, age_minutes)}", _moderation_buttons(tr, sub, True))
+    body = post_body(tr, sub, age_minutes, TEXT_LIMIT - size(title) - 1)
+    return Reply(f"{title}\n{body}", _moderation_buttons(tr, sub, True))
 
 
 def review_done(tr: Gettext) -> Reply:
@@ -132,7 +152,8 @@ def digest(tr: Gettext, ids: Sequence[int], languages: dict[str, int], since: st
         len(ids),
     ).format(count=len(ids), time=escape(since))
     shown = " ".join(ref(i) for i in ids[:60]) + (" …" if len(ids) > 60 else "")
-    spread = " · ".join(f"{escape(lang)} {n}" for lang, n in sorted(languages.items()))
+    counts = [f"{escape_clipped(lang, 20)} {n}" for lang, n in sorted(languages.items())]
+    spread = " · ".join(fit(tr, counts, 1000, " · "))
     tail = tr.gettext("/review or /queue to go through them.")
     return Reply("\n".join([head, shown, spread, tail]))
 
@@ -161,6 +182,24 @@ def action_lost(tr: Gettext, submission_id: int, current: Status, by: str | None
     )
 
 
+def reason_too_long(tr: Gettext, limit: int) -> str:
+    """A reason over the limit is refused whole, before anything changes: clipped, it would
+    tell the participant half of what the moderator meant."""
+    return tr.ngettext(
+        "A reason can be up to {limit} character long. Nothing was changed: please send it "
+        "again, shorter.",
+        "A reason can be up to {limit} characters long. Nothing was changed: please send it "
+        "again, shorter.",
+        limit,
+    ).format(limit=limit)
+
+
+def action_results(tr: Gettext, lines: Sequence[str]) -> list[str]:
+    """What happened to each submission of a command, one line each (a command may name
+    hundreds): as many as fit in one message, the rest counted."""
+    return fit(tr, lines, TEXT_LIMIT)
+
+
 def no_such_submission(tr: Gettext, submission_id: int) -> str:
     return tr.gettext("There is no submission {ref}.").format(ref=ref(submission_id))
 
@@ -183,21 +222,23 @@ def queue_page(
         last=offset + len(items),
         total=total,
     )
-    lines = [head]
+    lines = []
     for sub in items:
         position = f"{sub.position}. " if status is Status.APPROVED else ""
-        head = f"{position}{ref(sub.id)} · {sub.language or '?'} · {kind_label(tr, sub.kind)}"
+        line = f"{position}{ref(sub.id)} · {sub.language or '?'} · {kind_label(tr, sub.kind)}"
         if sub.topic:
-            head += f" · 🏷 {escape(sub.topic)}"
+            line += f" · 🏷 {escape_clipped(sub.topic, 40)}"
         if sub.votes:
-            head += f" · 👍 {sub.votes}"
+            line += f" · 👍 {sub.votes}"
         if sub.party_place:
-            head += f" · 🏛 {escape(sub.party_place)}"
-        lines.append(f"{head}\n{preview(sub)}")
+            line += f" · 🏛 {snippet(sub.party_place, _PLACE_CHARS)}"
+        lines.append(f"{line}\n{preview(sub)}")
     buttons = tuple(
         Button(label, data) for label, data in (("◀", nav[0]), ("▶", nav[1])) if data is not None
     )
-    return Reply("\n\n".join(lines), (buttons,) if buttons else ())
+    # A page (8) always fits; the cap only guards the limit.
+    shown = fit(tr, lines, TEXT_LIMIT - size(head) - 2, "\n\n")
+    return Reply("\n\n".join([head, *shown]), (buttons,) if buttons else ())
 
 
 def _capitalised(text: str) -> str:
@@ -208,10 +249,13 @@ def _capitalised(text: str) -> str:
 def run_order(tr: Gettext, items: Sequence[Submission]) -> Reply:
     if not items:
         return Reply(tr.gettext("No question is approved yet, so there is no run order."))
-    lines = [tr.gettext("<b>Run order</b>")]
-    for index, sub in enumerate(items, start=1):
-        lines.append(f"{index}. {ref(sub.id)} · {sub.language or '?'} · {preview(sub)}")
-    return Reply("\n".join(lines))
+    head = tr.gettext("<b>Run order</b>")
+    lines = [
+        f"{index}. {ref(sub.id)} · {sub.language or '?'} · {preview(sub)}"
+        for index, sub in enumerate(items, start=1)
+    ]
+    # The first ones, as many as fit: the next questions are what the show needs.
+    return Reply("\n".join([head, *fit(tr, lines, TEXT_LIMIT - size(head) - 1)]))
 
 
 def similar_line(tr: Gettext, ids: Sequence[int]) -> str:
@@ -228,26 +272,18 @@ def show_submission(
 ) -> Reply:
     """`history`: (time, what happened) lines from the audit log, oldest first. `similar`:
     look-alikes found either way; `merged`: the submissions merged into this one."""
-    lines = [post_body(tr, dataclasses.replace(sub, similar_to=tuple(similar[:10])))]
+    body = dataclasses.replace(sub, similar_to=tuple(similar[:10]))
+    lines = [post_body(tr, body, budget=TEXT_LIMIT - _SHOW_RESERVE)]
     if merged:
-        refs = ", ".join(ref(i) for i in merged[:LIST_LINES])
-        refs += f" … +{len(merged) - LIST_LINES}" if len(merged) > LIST_LINES else ""
+        refs = ", ".join(fit(tr, [ref(i) for i in merged], 300, ", "))
         lines.append("🔗 " + tr.gettext("merged into it: {refs}").format(refs=refs))
     lines.append(
         tr.gettext("Received {time}").format(time=sub.created_at.strftime("%Y-%m-%d %H:%M UTC"))
     )
     # The latest entries that fit: a much-discussed submission keeps one message.
-    budget = _MESSAGE_BUDGET - sum(len(line) + 1 for line in lines)
-    entries = [f"• {escape(at)} {escape(clip_to(what, 200))}" for at, what in history]
-    shown: list[str] = []
-    for entry in reversed(entries):
-        if len(entry) + 1 > budget - 20:  # room left for the "… +N" line
-            break
-        shown.insert(0, entry)
-        budget -= len(entry) + 1
-    if len(shown) < len(entries):
-        lines.append(f"… +{len(entries) - len(shown)}")
-    lines += shown
+    entries = [f"• {escape(at)} {escape_clipped(what, 200)}" for at, what in history]
+    if entries:
+        lines += fit(tr, entries, TEXT_LIMIT - size("\n".join(lines)) - 1, latest=True)
     return Reply("\n".join(lines), _moderation_buttons(tr, sub, card=False))
 
 
@@ -294,10 +330,10 @@ def invite_invalid(tr: Gettext) -> Reply:
 
 
 def moderator_list(tr: Gettext, fixed: Sequence[int], added: Sequence[tuple[int, str]]) -> Reply:
-    lines = [tr.gettext("<b>Moderators</b>")]
-    lines += [f"• <code>{uid}</code> " + tr.gettext("(from the configuration)") for uid in fixed]
-    lines += [f"• <code>{uid}</code> {escape(name)}" for uid, name in added]
-    return Reply("\n".join(lines))
+    head = tr.gettext("<b>Moderators</b>")
+    lines = [f"• <code>{uid}</code> " + tr.gettext("(from the configuration)") for uid in fixed]
+    lines += [f"• <code>{uid}</code> {escape_clipped(name, NAME_CHARS)}" for uid, name in added]
+    return Reply("\n".join([head, *fit(tr, lines, TEXT_LIMIT - size(head) - 1)]))
 
 
 def unmodded(tr: Gettext, user_id: int, removed: bool) -> Reply:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.i18n import Gettext
-from bot.render.base import LIST_LINES, Reply, escape, more
+from bot.render.base import TEXT_LIMIT, Reply, escape, fit, size, snippet
 
 
 def party_registered(tr: Gettext, place: str, party_id: int, new: bool, language: str) -> Reply:
@@ -60,9 +60,9 @@ def party_list(tr: Gettext, parties: Sequence[tuple[int, str, str, int]]) -> Rep
     """(number, place, locale, how many submissions) per party."""
     if not parties:
         return Reply(tr.gettext("No viewing party is registered yet."))
-    lines = [tr.gettext("<b>Viewing parties</b>")]
-    lines += [
-        f"party:{number} · {escape(place)} · {escape(locale)} · {count}"
-        for number, place, locale, count in parties[:LIST_LINES]
+    head = tr.gettext("<b>Viewing parties</b>")
+    lines = [
+        f"party:{number} · {snippet(place, 120)} · {snippet(locale, 20)} · {count}"
+        for number, place, locale, count in parties
     ]
-    return Reply("\n".join(lines) + more(len(parties) - LIST_LINES))
+    return Reply("\n".join([head, *fit(tr, lines, TEXT_LIMIT - size(head) - 1)]))

@@ -5,36 +5,49 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from bot.i18n import Gettext
-from bot.render.base import LIST_LINES, Reply, escape, kind_label, status_label
+from bot.render.base import (
+    TEXT_LIMIT,
+    Reply,
+    escape,
+    fit,
+    kind_label,
+    size,
+    snippet,
+    status_label,
+)
 from storage.models import Kind, Status
 from storage.statistics import Statistics
 
 
 def statistics(tr: Gettext, stats: Statistics, hours: int = 6) -> Reply:
-    def line(title: str, counts: Mapping[str, int]) -> str:
-        spread = " · ".join(f"{escape(str(k))} {v}" for k, v in counts.items()) or "—"
-        return f"<b>{title}</b>\n{spread}"
+    def line(title: str, counts: Mapping[str, int], budget: int | None = None) -> str:
+        items = [f"{snippet(str(k), 60)} {v}" for k, v in counts.items()]
+        if budget is not None:
+            items = fit(tr, items, budget - size(title) - 8, " · ")
+        return f"<b>{title}</b>\n" + (" · ".join(items) or "—")
 
     statuses = {status_label(tr, Status(k)): v for k, v in stats.by_status.items()}
     kinds = {kind_label(tr, Kind(k)): v for k, v in stats.by_kind.items()}
     recent = dict(list(stats.by_hour.items())[-hours:])
     hourly = {k[11:16]: v for k, v in recent.items()}
-    parts = [
+    # Lists that grow with the event (languages, topics, places) share what the fixed lines
+    # leave of the message, each as many as fit, the rest counted.
+    lists = [(tr.gettext("By language"), dict(stats.by_language))]
+    if set(stats.by_topic) - {"-"}:
+        topics = {k if k != "-" else tr.gettext("no topic"): v for k, v in stats.by_topic.items()}
+        lists.append((tr.gettext("By topic"), topics))
+    if set(stats.by_party) - {"-"}:
+        ranked = sorted(stats.by_party.items(), key=lambda kv: (-kv[1], kv[0]))
+        places = {k if k != "-" else tr.gettext("not from a viewing party"): v for k, v in ranked}
+        lists.append((tr.gettext("By viewing party"), places))
+    head = [
         tr.gettext("📊 <b>Statistics</b>: {count} submissions in all").format(count=stats.total),
         line(tr.gettext("By status"), statuses),
         line(tr.gettext("By kind"), kinds),
-        line(tr.gettext("By language"), dict(stats.by_language)),
     ]
-    if set(stats.by_topic) - {"-"}:
-        topics = {k if k != "-" else tr.gettext("no topic"): v for k, v in stats.by_topic.items()}
-        parts.append(line(tr.gettext("By topic"), topics))
-    if set(stats.by_party) - {"-"}:
-        ranked = sorted(stats.by_party.items(), key=lambda kv: (-kv[1], kv[0]))[:LIST_LINES]
-        places = {k if k != "-" else tr.gettext("not from a viewing party"): v for k, v in ranked}
-        parts.append(line(tr.gettext("By viewing party"), places))
-    parts += [
-        line(tr.gettext("Last hours (UTC)"), hourly),
-    ]
+    tail = [line(tr.gettext("Last hours (UTC)"), hourly)]
+    share = (TEXT_LIMIT - size("\n\n".join(head + tail))) // len(lists) - 2
+    parts = head + [line(title, counts, share) for title, counts in lists] + tail
     return Reply("\n\n".join(parts))
 
 

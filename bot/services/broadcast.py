@@ -19,6 +19,7 @@ from bot.services.moderation import Staff
 from bot.services.readers import Readers
 from bot.services.replies import ReplyWriter, reply_key
 from storage.broadcasts import BroadcastStore
+from storage.requests import request_key
 
 _log = logging.getLogger(__name__)
 
@@ -97,6 +98,7 @@ class BroadcastService:
             draft.text,
             draft.own_texts,
             self._clock(),
+            request_key("broadcast", update_id),  # replayed, the same draft
         )
         recipients = await self._store.count_recipients()
         preview = render.broadcast.broadcast_preview(tr, broadcast, recipients)

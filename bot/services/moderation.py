@@ -17,6 +17,7 @@ from bot import domain, render
 from bot.config import Settings
 from bot.domain import Action, Role
 from bot.i18n import Gettext
+from bot.render.base import REASON_CHARS
 from bot.services.feed import FeedService
 from bot.services.intake import Author, Clock, utc_now
 from bot.services.readers import Readers
@@ -25,6 +26,7 @@ from bot.telegram import callbacks
 from storage.errors import NotFound
 from storage.models import Kind, OutboxMessage, Status, Submission
 from storage.moderation import Actor, AuditEntry, ModerationStore, QueueFilter
+from storage.requests import request_key
 from storage.submissions import SubmissionStore
 
 PAGE_SIZE = 8
@@ -97,9 +99,14 @@ class ModerationService:
     async def act(
         self, staff: Staff, action: Action, ids: Sequence[int], reason: str | None
     ) -> list[str]:
-        """Apply `action` to each id; one line per id saying what happened."""
+        """Apply `action` to each id; one line per id saying what happened (as many as fit
+        in one message, the rest counted). A reason over REASON_CHARS changes nothing: the
+        moderator is asked for a shorter one, rather than the participant told half of it."""
         tr = await self.catalog(staff)
-        return [await self._act_one(tr, staff, action, sid, reason) for sid in ids]
+        if reason is not None and len(reason) > REASON_CHARS:
+            return [render.moderation.reason_too_long(tr, REASON_CHARS)]
+        lines = [await self._act_one(tr, staff, action, sid, reason) for sid in ids]
+        return render.moderation.action_results(tr, lines)
 
     async def _act_one(
         self, tr: Gettext, staff: Staff, action: Action, submission_id: int, reason: str | None
@@ -229,9 +236,12 @@ class ModerationService:
             await self.catalog(staff), await self._store.run_order()
         )
 
-    async def move(self, staff: Staff, submission_id: int, position: int) -> render.base.Reply:
+    async def move(
+        self, staff: Staff, update_id: int, submission_id: int, position: int
+    ) -> render.base.Reply:
         tr = await self.catalog(staff)
-        if not await self._store.move(submission_id, position, staff.actor, self._clock()):
+        key = request_key("move", update_id)  # replayed, it moves nothing again
+        if not await self._store.move(submission_id, position, staff.actor, self._clock(), key):
             return render.moderation.not_approved(tr, submission_id)
         order = [s.id for s in await self._store.run_order()]
         return render.moderation.moved(tr, submission_id, order.index(submission_id) + 1)
@@ -254,22 +264,43 @@ class ModerationService:
 
     # ---- the intake window ---------------------------------------------------------------
 
-    async def switch_intake(self, staff: Staff, is_open: bool) -> render.base.Reply:
-        await self._submissions.set_intake_open(is_open, self._clock())
-        await self._store.record(staff.actor, "open" if is_open else "close", None, self._clock())
+    async def switch_intake(
+        self, staff: Staff, update_id: int, is_open: bool
+    ) -> render.base.Reply:
+        """/open, /close. Replayed after a crash, it changes nothing again: a /close replayed
+        after the scheduled opening must not close the intake at the moment of the replay."""
+        await self._submissions.set_intake_open(
+            is_open,
+            self._clock(),
+            staff.actor,
+            request_key("open" if is_open else "close", update_id),
+        )
         return render.intake.intake_switched(await self.catalog(staff), is_open)
 
     # ---- the team ------------------------------------------------------------------------
 
-    async def invite(self, staff: Staff, bot_username: str) -> render.base.Reply:
+    async def invite(self, staff: Staff, update_id: int, bot_username: str) -> None:
+        """/invite: a one-time link, sent in the transaction that stores it. Replayed, it
+        makes no second invitation (and sends nothing: the first link was sent)."""
         token = secrets.token_urlsafe(24)  # 32 characters: Telegram allows 64 in a start link
-        expires = self._clock() + timedelta(hours=INVITE_HOURS)
-        await self._store.create_invite(token, staff.user_id, expires.timestamp())
-        await self._store.record(staff.actor, "invite", None, self._clock())
+        now = self._clock()
+        expires = now + timedelta(hours=INVITE_HOURS)
         link = f"https://t.me/{bot_username}?start={token}"
-        return render.moderation.invite_link(await self.catalog(staff), link, INVITE_HOURS)
+        answer = render.moderation.invite_link(await self.catalog(staff), link, INVITE_HOURS)
+        made = await self._store.create_invite(
+            token,
+            staff.actor,
+            expires.timestamp(),
+            request_key("invite", update_id),
+            now,
+            [answer.send(staff.chat_id, reply_key(update_id))],
+        )
+        if made:
+            self._replies.wake()
 
     async def redeem(self, author: Author, name: str, token: str) -> bool:
+        """/start <token>: True if it makes `author` a moderator, or made them one already
+        (the same /start replayed, or their link opened again); False for anyone else."""
         if not await self._store.redeem_invite(token, Actor(author.user_id, name), self._clock()):
             return False
         self._runtime_moderators.add(author.user_id)

@@ -14,12 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot import render
+from bot.render.base import Reply
 from bot.services.intake import Clock, utc_now
 from bot.services.readers import Readers
 from bot.services.replies import ReplyWriter
 from bot.workers.base import SupervisedWorker, WorkerHealth
 from bot.workers.translation import TranslationWorker
-from storage.broadcasts import Broadcast, BroadcastStore, Progress
+from storage.broadcasts import Broadcast, BroadcastStore, Progress, Recipient
 from storage.models import OutboxMessage
 
 _log = logging.getLogger(__name__)
@@ -81,11 +82,15 @@ class BroadcastWorker(SupervisedWorker):
         if open_now < WINDOW // 2:
             batch = await self._store.recipients_after(broadcast, WINDOW - open_now)
             if batch:
-                messages = [self._message(broadcast, texts, r.user_id, r.locale, r.language_code)
-                            for r in batch]  # fmt: skip
+                rendered: dict[str, list[Reply]] = {}  # each locale's messages, made once
+                messages = [
+                    message
+                    for r in batch
+                    for message in self._messages(broadcast, texts, rendered, r)
+                ]
                 await self._store.queue(broadcast.id, messages, batch[-1].user_id, self._clock())
                 self._replies.wake()
-                open_now += len(batch)
+                open_now += len(messages)
             else:
                 more = False
         finished = not more and open_now == 0
@@ -99,20 +104,27 @@ class BroadcastWorker(SupervisedWorker):
     def _locale_of(self, choice: str | None, language_code: str | None) -> str:
         return self._locales.resolve(choice, language_code)
 
-    def _message(
+    def _messages(
         self,
         broadcast: Broadcast,
         texts: dict[str, tuple[str, str]],
-        user_id: int,
-        choice: str | None,
-        language_code: str | None,
-    ) -> OutboxMessage:
-        locale = self._locale_of(choice, language_code)
-        text, origin = texts.get(locale) or (broadcast.text, "original")
-        reply = render.broadcast.broadcast_message(
-            self._locales.get(locale), text, origin == "machine", self._title(locale)
-        )
-        return reply.send(user_id, f"bc:{broadcast.id}:{user_id}")
+        rendered: dict[str, list[Reply]],
+        recipient: Recipient,
+    ) -> list[OutboxMessage]:
+        """The announcement for one recipient: one message, or several when its text (a
+        translation runs longer than the original) does not fit in one. Each has its own key,
+        `bc:<broadcast>:<user>:<part>`, queued in the same transaction as the cursor."""
+        locale = self._locale_of(recipient.locale, recipient.language_code)
+        if locale not in rendered:
+            text, origin = texts.get(locale) or (broadcast.text, "original")
+            rendered[locale] = render.broadcast.broadcast_messages(
+                self._locales.get(locale), text, origin == "machine", self._title(locale)
+            )
+        user = recipient.user_id
+        return [
+            reply.send(user, f"bc:{broadcast.id}:{user}:{part}")
+            for part, reply in enumerate(rendered[locale], start=1)
+        ]
 
     async def _texts(self, broadcast: Broadcast) -> dict[str, tuple[str, str]]:
         """The text for every locale among the recipients, made (and stored) once."""

@@ -29,7 +29,7 @@ from telegram.error import (
 
 from bot.workers.base import SupervisedWorker, WorkerHealth
 from storage.models import OutboxItem
-from storage.outbox import OutboxStore
+from storage.outbox import BLOCKED, OutboxStore
 from storage.participants import ParticipantStore
 
 _log = logging.getLogger(__name__)
@@ -202,13 +202,18 @@ class OutboxSender(SupervisedWorker):
             if _NOT_MODIFIED in str(error).lower():
                 await self._outbox.mark_sent(item.id, None, datetime.now(UTC))
             else:
-                # Our message was malformed, or its chat/message is gone: retrying cannot help.
+                # Our message was malformed ("message is too long"...), or its chat/message
+                # is gone: retrying cannot help. It failed; the person did not block anyone,
+                # so they are not marked unreachable, and announcements count it apart.
                 _log.error("outbox %s (%s) refused: %s", item.id, item.method, error)
                 await self._outbox.mark_failed(item.id, str(error))
-        except (Forbidden, ChatMigrated) as error:
+        except ChatMigrated as error:
             _log.warning("outbox %s undeliverable: %s", item.id, error)
             await self._outbox.mark_failed(item.id, str(error))
-            if isinstance(error, Forbidden) and item.chat_id > 0:
+        except Forbidden as error:
+            _log.warning("outbox %s undeliverable: %s", item.id, error)
+            await self._outbox.mark_failed(item.id, f"{BLOCKED}{error}")
+            if item.chat_id > 0:
                 # A private chat: the person blocked the bot or is gone. Announcements skip
                 # them until they write again.
                 await self._participants.mark_unreachable(item.chat_id, datetime.now(UTC))
