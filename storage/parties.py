@@ -24,15 +24,26 @@ class PartyStore:
         self.db = db
 
     async def register(
-        self, chat_id: int, place: str, locale: str, organizer: int, now: datetime
+        self,
+        chat_id: int,
+        place: str,
+        locale: str,
+        organizer: int,
+        now: datetime,
+        request_key: str,
     ) -> tuple[Party, bool]:
         """Register the group, or rename its place; True when it is new. A renamed party keeps
-        its number and language; questions already asked keep the place they were asked from."""
+        its number and language; questions already asked keep the place they were asked from.
+
+        New means registered by this very request (`request_key`, kept on the row): the
+        command replayed is still the one that registered the group, and any other /party
+        there, however soon after, renames it."""
         rows = await self.db.fetchall(
-            "INSERT INTO parties (chat_id, place, locale, registered_by, registered_at)"
-            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (chat_id) DO UPDATE SET place = excluded.place"
-            " RETURNING id, chat_id, place, locale, registered_at = ? AS new",
-            (chat_id, place, locale, organizer, format_timestamp(now), format_timestamp(now)),
+            "INSERT INTO parties (chat_id, place, locale, registered_by, registered_at,"
+            " request_key) VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (chat_id) DO UPDATE SET place = excluded.place"
+            " RETURNING id, chat_id, place, locale, request_key IS ? AS new",
+            (chat_id, place, locale, organizer, format_timestamp(now), request_key, request_key),
         )
         row = rows[0]
         return Party(row["id"], row["chat_id"], row["place"], row["locale"]), bool(row["new"])

@@ -18,8 +18,8 @@ class Sort(StrEnum):
 
 
 class VoteOutcome(StrEnum):
-    ADDED = "added"
-    REMOVED = "removed"
+    ADDED = "added"  # the vote counts (now, or already did)
+    REMOVED = "removed"  # no vote (taken back now, or there was none)
     OWN = "own"  # one's own question: not voted
     NOT_PUBLIC = "not_public"  # gone, or not (or no longer) among the public ones
 
@@ -34,6 +34,7 @@ class PublicItem:
 class Vote:
     outcome: VoteOutcome
     votes: int
+    changed: bool = False  # False: it already was so (a double tap, a replayed press)
 
 
 _ORDER = {Sort.VOTES: "votes DESC, id DESC", Sort.NEWEST: "id DESC"}
@@ -61,10 +62,11 @@ class VoteStore:
         total = int(rows[0]["total"]) if rows else 0
         return [PublicItem(submission_from_row(r), bool(r["voted"])) for r in rows], total
 
-    async def toggle(
-        self, submission_id: int, voter: int, statuses: Sequence[str], now: datetime
+    async def set_vote(
+        self, submission_id: int, voter: int, vote: bool, statuses: Sequence[str], now: datetime
     ) -> Vote:
-        """Vote for a public question, or take the vote back if it was there."""
+        """Vote for a public question (`vote`) or take the vote back: the press says which, so
+        pressing twice, or the same press handled twice, counts once."""
         async with self.db.transaction() as conn:
             rows = list(
                 await conn.execute_fetchall(
@@ -76,22 +78,28 @@ class VoteStore:
                 return Vote(VoteOutcome.NOT_PUBLIC, int(rows[0][3]) if rows else 0)
             if int(rows[0][0]) == voter:
                 return Vote(VoteOutcome.OWN, int(rows[0][3]))
-            removed = list(
-                await conn.execute_fetchall(
-                    "DELETE FROM votes WHERE submission_id = ? AND voter_id = ? RETURNING 1",
-                    (submission_id, voter),
+            if vote:
+                changed = list(
+                    await conn.execute_fetchall(
+                        "INSERT INTO votes (submission_id, voter_id, created_at) VALUES (?, ?, ?)"
+                        " ON CONFLICT DO NOTHING RETURNING 1",
+                        (submission_id, voter, format_timestamp(now)),
+                    )
                 )
-            )
-            if not removed:
-                await conn.execute_fetchall(
-                    "INSERT INTO votes (submission_id, voter_id, created_at) VALUES (?, ?, ?)",
-                    (submission_id, voter, format_timestamp(now)),
+            else:
+                changed = list(
+                    await conn.execute_fetchall(
+                        "DELETE FROM votes WHERE submission_id = ? AND voter_id = ? RETURNING 1",
+                        (submission_id, voter),
+                    )
                 )
+            outcome = VoteOutcome.ADDED if vote else VoteOutcome.REMOVED
+            if not changed:
+                return Vote(outcome, int(rows[0][3]))
             counted = list(
                 await conn.execute_fetchall(
                     "UPDATE submissions SET votes = votes + ? WHERE id = ? RETURNING votes",
-                    (-1 if removed else 1, submission_id),
+                    (1 if vote else -1, submission_id),
                 )
             )
-        outcome = VoteOutcome.REMOVED if removed else VoteOutcome.ADDED
-        return Vote(outcome, int(counted[0][0]))
+        return Vote(outcome, int(counted[0][0]), changed=True)

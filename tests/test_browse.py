@@ -198,13 +198,6 @@ async def test_one_vote_each_undoable_never_for_ones_own(bot: RunningBot) -> Non
     assert bot.values("SELECT count(*) FROM votes") == [(0,)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="bug: a vote is a toggle with no memory of the update that made it, so the same "
-    "press replayed from the inbox after a crash (killed between the vote's commit and the "
-    "batched inbox clean-up) takes the vote back",
-)
 async def test_a_replayed_press_is_still_one_vote(fake: FakeTelegram, tmp_path: Path) -> None:
     async with FakeLibreTranslate() as libre:
         env = browse_env(libre)

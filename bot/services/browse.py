@@ -5,7 +5,8 @@ from its working-language translation (the best text we have: moderators read an
 correct it) or from the original. Each translation is made once per language and cached;
 a page waits a few seconds at most for them, then shows what it has, marked as such. The
 original is one tap away. Votes: one per participant and question, undoable, never for
-one's own (checked in storage, whatever the button says).
+one's own (checked in storage, whatever the button says). Each vote button says whether it
+votes or takes the vote back, so a double tap or a replayed press counts once.
 """
 
 from __future__ import annotations
@@ -67,19 +68,26 @@ class BrowseService:
     async def vote(
         self, author: Author, update_id: int, message_id: int, action: callbacks.Upvote
     ) -> str:
-        """Toggle the vote and show the page again; returns the toast."""
+        """Vote or take the vote back, as the button says, and show the page again with the
+        buttons for what is now so; returns the toast. Pressed twice, or handled twice (a
+        replayed update), it counts once and shows the same."""
         locale = await self._locale(author)
         tr = self._locales.get(locale)
+        key = f"browse:{update_id}"
+        if action.vote is None:  # a button from before buttons said which: ask again
+            page = await self._page(author, locale, action.sort, action.offset, None)
+            await self._replies.queue(page.edit(author.chat_id, message_id, key))
+            return render.common.stale_button(tr)
         # A voter is told of answers to what they voted for: kept like someone who /start-ed.
         await self._participants.register_participant(
             author.user_id, author.language_code, self._clock()
         )
-        result = await self._votes.toggle(
-            action.submission_id, author.user_id, self._statuses, self._clock()
+        result = await self._votes.set_vote(
+            action.submission_id, author.user_id, action.vote, self._statuses, self._clock()
         )
         if result.outcome in (VoteOutcome.ADDED, VoteOutcome.REMOVED):
+            # Even when nothing changed: the page pressed may be older than the vote.
             page = await self._page(author, locale, action.sort, action.offset, None)
-            key = f"browse:{update_id}"
             await self._replies.queue(page.edit(author.chat_id, message_id, key))
         return render.browse.vote_toast(tr, action.submission_id, result.outcome, result.votes)
 
@@ -114,9 +122,8 @@ class BrowseService:
             (sub.translation, self._working) if sub.translation else (sub.text, sub.language)
         )
         try:
-            found = await asyncio.wait_for(
-                self._translator.translate_text(source_text, source, language, sub.id),
-                TRANSLATION_WAIT_S,
+            found = await self._translator.translate_within(
+                source_text, source, language, TRANSLATION_WAIT_S, sub.id
             )
         except ENGINE_ERRORS as error:
             _log.info("#%d not translated into %s for browsing: %s", sub.id, language, error)

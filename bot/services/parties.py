@@ -12,6 +12,7 @@ from bot.services.readers import Readers
 from bot.services.replies import ReplyWriter
 from storage.models import Kind
 from storage.parties import PartyStore
+from storage.requests import request_key
 
 MAX_PLACE = 80  # a place is a label on posts and in exports, not a description
 
@@ -38,8 +39,8 @@ class PartyService:
         # Groups have negative ids; the moderators' group is never a viewing party.
         return chat_id < 0 and chat_id != self._moderator_chat
 
-    async def register(self, staff: Staff, place: str) -> render.base.Reply:
-        """/party <place>, sent by an organizer in the group."""
+    async def register(self, staff: Staff, update_id: int, place: str) -> render.base.Reply:
+        """/party <place>, sent by an organizer in the group (replayed: the same answer)."""
         tr = await self._readers.catalog_of(staff)
         if staff.role < Role.ORGANIZER:
             return render.common.staff_only(tr, organizers=True)
@@ -49,8 +50,9 @@ class PartyService:
         if not place or len(place) > MAX_PLACE:
             return render.common.usage(tr, "party")
         locale = self._locales.resolve(None, staff.language_code)
+        key = request_key("party", update_id)  # replayed: still the one that registered it
         party, new = await self._store.register(
-            staff.chat_id, place, locale, staff.user_id, self._clock()
+            staff.chat_id, place, locale, staff.user_id, self._clock(), key
         )
         reader = self._locales.get(party.locale)
         return render.parties.party_registered(

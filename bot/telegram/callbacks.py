@@ -86,11 +86,16 @@ class BrowsePage:
 
 @dataclass(frozen=True, slots=True)
 class Upvote:
-    """Vote for (or take back the vote for) a public question, then show the page again."""
+    """Vote for a public question (`vote`), or take the vote back (not `vote`), then show the
+    page again. The button says which, so a double tap or a replayed press counts once.
+
+    `vote` is None for a button drawn before buttons said which (it toggled): its intent is
+    unknown, so it changes nothing and the page is shown again with today's buttons."""
 
     submission_id: int
     sort: Sort
     offset: int
+    vote: bool | None = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +121,9 @@ CHOOSE_LANGUAGE_PREFIX = "l:"
 PARTICIPANT_PATTERN = r"^[klftvw]:"
 _SORT_CODES = {Sort.VOTES: "v", Sort.NEWEST: "n"}
 _CODE_SORTS = {code: sort for sort, code in _SORT_CODES.items()}
+# A vote button's intent: "+" votes, "-" takes the vote back (data without it: older buttons).
+_VOTE_CODES = {True: "+", False: "-"}
+_CODE_VOTES = {code: vote for vote, code in _VOTE_CODES.items()}
 MODERATOR_PATTERN = r"^[mcsqb]:"
 _TOPIC = re.compile(r"^[a-z0-9][a-z0-9_-]{0,23}$")
 _ACTION_CODES = {
@@ -159,6 +167,8 @@ def encode(action: Callback) -> str:
             data = f"w:{_SORT_CODES[action.sort]}:{action.offset}:{action.original or 0}"
         case Upvote():
             data = f"v:{action.submission_id}:{_SORT_CODES[action.sort]}:{action.offset}"
+            if action.vote is not None:  # None: the older shape, without the intent
+                data += f":{_VOTE_CODES[action.vote]}"
         case ConfirmBroadcast():
             data = f"b:{action.broadcast_id}:{'y' if action.send else 'n'}"
         case QueuePage():
@@ -203,10 +213,12 @@ def decode(data: str | None) -> Callback:
         offset, original = _count(parts[2]), _count(parts[3])
         if offset is not None and original is not None:
             return BrowsePage(_CODE_SORTS[parts[1]], offset, original or None)
-    if len(parts) == 4 and parts[0] == "v" and parts[2] in _CODE_SORTS:
+    if len(parts) in (4, 5) and parts[0] == "v" and parts[2] in _CODE_SORTS:
         submission_id, offset = _positive_id(parts[1]), _count(parts[3])
-        if submission_id is not None and offset is not None:
-            return Upvote(submission_id, _CODE_SORTS[parts[2]], offset)
+        vote = _CODE_VOTES.get(parts[4]) if len(parts) == 5 else None
+        shape_known = len(parts) == 4 or vote is not None
+        if submission_id is not None and offset is not None and shape_known:
+            return Upvote(submission_id, _CODE_SORTS[parts[2]], offset, vote)
     if len(parts) == 7 and parts[0] == "q":
         return _queue_page(parts[1:])
     raise BadCallback(repr(data))

@@ -8,7 +8,7 @@ from bot import render
 from bot.render.browse import BrowseItem
 from bot.services.browse import PAGE_SIZE, BrowseService
 from bot.services.intake import Author
-from bot.telegram.callbacks import Upvote
+from bot.telegram.callbacks import Upvote, decode
 from storage.models import Kind, Status
 from storage.votes import Sort, VoteOutcome
 from tests.services.conftest import World
@@ -31,7 +31,7 @@ def browse(world: World) -> BrowseService:
     )
 
 
-async def test_a_vote_counts_once_and_pressing_again_takes_it_back(
+async def test_a_vote_counts_once_and_its_take_back_button_takes_it_back(
     world: World, browse: BrowseService
 ) -> None:
     q = await world.submit(ASKER, "How will civil society be heard after the summit?")
@@ -64,8 +64,17 @@ async def test_a_vote_counts_once_and_pressing_again_takes_it_back(
     )
     assert page.text == expected.text
     assert page.payload["reply_markup"]["inline_keyboard"][0][0]["text"].startswith("✅")
+    take_back = page.payload["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    assert decode(take_back) == Upvote(q.id, Sort.VOTES, 0, vote=False)
 
-    removed = await browse.vote(READER, 2, 300, Upvote(q.id, Sort.VOTES, 0))
+    # The same press again (a double tap, or the update replayed): still one vote.
+    for update_id in (1, 3):
+        again = await browse.vote(READER, update_id, 300, Upvote(q.id, Sort.VOTES, 0))
+        assert again == render.browse.vote_toast(fr, q.id, VoteOutcome.ADDED, 1)
+    assert (await world.submission(q.id)).votes == 1
+    assert await world.value("SELECT count(*) FROM votes") == 1
+
+    removed = await browse.vote(READER, 2, 300, Upvote(q.id, Sort.VOTES, 0, vote=False))
 
     assert removed == render.browse.vote_toast(fr, q.id, VoteOutcome.REMOVED, 0)
     assert (await world.submission(q.id)).votes == 0

@@ -47,7 +47,7 @@ async def test_merges_move_votes_and_askers_and_tell_each_asker_in_their_languag
         await world.set_status(sub.id, Status.SHORTLISTED)
     await world.db.fetchall("UPDATE submissions SET language = locale")
     for voter, target in ((20, b), (21, a), (21, b), (10, b)):
-        await world.stores.votes.toggle(target.id, voter, PUBLIC, world.clock())
+        await world.stores.votes.set_vote(target.id, voter, True, PUBLIC, world.clock())
 
     await curation.merge(ana, c.id, b.id)
     done = await curation.merge(ana, b.id, a.id)
@@ -79,7 +79,7 @@ async def test_refused_merges_change_nothing(
     idea = await world.submit(12, "More young people on the panel, please", kind=Kind.IDEA)
     rejected = await world.submit(13, "A question the moderators did not select")
     await world.set_status(rejected.id, Status.REJECTED)
-    await world.stores.votes.toggle(question.id, 20, (*PUBLIC, "pending"), world.clock())
+    await world.stores.votes.set_vote(question.id, 20, True, (*PUBLIC, "pending"), world.clock())
     before = (await world.rows("SELECT * FROM submissions"), await world.outbox())
     en = world.tr("en")
 

@@ -38,7 +38,7 @@ async def test_live_puts_the_question_on_air_and_tells_asker_and_voters(
     q = await world.submit(ASKER, "Wie wird die Zivilgesellschaft danach gehört?", "de")
     await world.set_status(q.id, Status.SHORTLISTED)
     await world.stores.participants.register_participant(VOTER, "fr", world.clock())
-    await world.stores.votes.toggle(q.id, VOTER, PUBLIC, world.clock())
+    await world.stores.votes.set_vote(q.id, VOTER, True, PUBLIC, world.clock())
 
     answer = await live.go_live(ana, 500, q.id)
 

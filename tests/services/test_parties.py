@@ -32,7 +32,7 @@ async def test_an_organizer_registers_the_group_in_their_language(
     moderation = world.make_moderation()
     olu = moderation.staff(ORGANIZER, GROUP, "Olu", "fr")
 
-    registered = await parties.register(olu, "  Ambassade   de Nairobi ")
+    registered = await parties.register(olu, 1, "  Ambassade   de Nairobi ")
 
     [row] = await world.rows("SELECT id, chat_id, place, locale, registered_by FROM parties")
     assert tuple(row) == (1, GROUP, "Ambassade de Nairobi", "fr", ORGANIZER)
@@ -43,7 +43,7 @@ async def test_an_organizer_registers_the_group_in_their_language(
     assert registered.text == expected.text
 
     world.clock.advance(minutes=5)
-    renamed = await parties.register(olu, "Nairobi Hub")
+    renamed = await parties.register(olu, 2, "Nairobi Hub")
     assert renamed.text == render.parties.party_registered(fr, "Nairobi Hub", 1, False, "").text
     assert await world.value("SELECT count(*) FROM parties") == 1
 
@@ -54,16 +54,16 @@ async def test_registration_is_refused_to_moderators_and_outside_party_groups(
     moderation = world.make_moderation()
     en = world.tr("en")
     ana = moderation.staff(MODERATOR, GROUP, "Ana", "en")
-    assert (await parties.register(ana, "Nairobi")).text == render.common.staff_only(
+    assert (await parties.register(ana, 3, "Nairobi")).text == render.common.staff_only(
         en, organizers=True
     ).text
     in_private = moderation.staff(ORGANIZER, ORGANIZER, "Olu", "en")
     in_moderators_group = moderation.staff(ORGANIZER, MODERATOR_CHAT, "Olu", "en")
     for staff in (in_private, in_moderators_group):
-        refused = await parties.register(staff, "Nairobi")
+        refused = await parties.register(staff, 4, "Nairobi")
         assert refused.text == render.parties.party_only_in_groups(en).text
     in_group = moderation.staff(ORGANIZER, GROUP, "Olu", "en")
-    assert (await parties.register(in_group, " ")).text == render.common.usage(en, "party").text
+    assert (await parties.register(in_group, 5, " ")).text == render.common.usage(en, "party").text
     assert await world.value("SELECT count(*) FROM parties") == 0
 
 
@@ -71,7 +71,7 @@ async def test_ask_in_a_party_group_is_the_partys_question_in_its_language(
     world: World, parties: PartyService
 ) -> None:
     olu = world.make_moderation().staff(ORGANIZER, GROUP, "Olu", "en")
-    await parties.register(olu, "Nairobi")
+    await parties.register(olu, 6, "Nairobi")
     await parties.set_language(olu, "sw")
     member = Author(user_id=5100, chat_id=GROUP, language_code="de")
 

@@ -39,7 +39,7 @@ async def test_an_askers_language_is_their_choice_now_or_the_language_they_asked
 
 async def test_a_party_question_reads_the_partys_language_as_it_is_now(world: World) -> None:
     party, _ = await world.stores.parties.register(
-        PARTY_CHAT, "Nairobi", "fr", 1, world.clock() - timedelta(days=1)
+        PARTY_CHAT, "Nairobi", "fr", 1, world.clock() - timedelta(days=1), "party:1"
     )
     await world.stores.participants.set_locale_choice(705, "en", "de", world.clock())
     intake = world.make_intake()

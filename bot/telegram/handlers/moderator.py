@@ -116,7 +116,7 @@ async def fixtr(update: Update, ctx: BotContext, staff: Staff, message: Message)
     if found is None:
         await usage(update, ctx, staff, "fixtr")
         return
-    reply = await ctx.services.curation.fix_translation(staff, *found)
+    reply = await ctx.services.curation.fix_translation(staff, update.update_id, *found)
     await answer_staff(update, ctx, staff, reply)
 
 
@@ -132,7 +132,8 @@ async def move(update: Update, ctx: BotContext, staff: Staff, message: Message) 
     if len(tokens) != 2 or len(numbers) != 2:
         await usage(update, ctx, staff, "move")
         return
-    await answer_staff(update, ctx, staff, await ctx.services.moderation.move(staff, *numbers))
+    reply = await ctx.services.moderation.move(staff, update.update_id, *numbers)
+    await answer_staff(update, ctx, staff, reply)
 
 
 @for_role(Role.MODERATOR)

@@ -32,7 +32,8 @@ _log = logging.getLogger(__name__)
 @for_role(Role.ORGANIZER)
 async def party(update: Update, ctx: BotContext, staff: Staff, message: Message) -> None:
     """/party <place>, in the group to register as a viewing party."""
-    reply = await ctx.services.parties.register(staff, command_rest(message.text or ""))
+    place = command_rest(message.text or "")
+    reply = await ctx.services.parties.register(staff, update.update_id, place)
     await answer_staff(update, ctx, staff, reply)
 
 
@@ -57,7 +58,7 @@ async def answer(update: Update, ctx: BotContext, staff: Staff, message: Message
 @for_role(Role.ORGANIZER)
 async def invite(update: Update, ctx: BotContext, staff: Staff, message: Message) -> None:
     username = ctx.bot.username or ""
-    await answer_staff(update, ctx, staff, await ctx.services.moderation.invite(staff, username))
+    await ctx.services.moderation.invite(staff, update.update_id, username)
 
 
 @for_role(Role.ORGANIZER)
@@ -90,6 +91,8 @@ async def export(update: Update, ctx: BotContext, staff: Staff, message: Message
     fmt, where = request
     settings = ctx.services.settings
     tr = await ctx.services.moderation.catalog(staff)
+    # The folder is 0700 (mkdtemp) and export_to_file creates the file 0600, whatever the
+    # umask: other accounts on the machine never read the export while it waits to be sent.
     with tempfile.TemporaryDirectory(prefix="townhall-export-") as folder:
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
         path = Path(folder) / f"townhall-{stamp}.{fmt}"
@@ -111,17 +114,26 @@ async def export(update: Update, ctx: BotContext, staff: Staff, message: Message
 
 
 @for_role(Role.ORGANIZER)
+async def screen(update: Update, ctx: BotContext, staff: Staff, message: Message) -> None:
+    """/screen: links to the on-air screen and the host's run order; /screen new: new ones."""
+    words = split_command(message.text or "")
+    if words not in ([], ["new"]):
+        await usage(update, ctx, staff, "screen")
+        return
+    reply = await ctx.services.screen.links(staff, renew=words == ["new"])
+    await answer_staff(update, ctx, staff, reply)
+
+
+@for_role(Role.ORGANIZER)
 async def open_intake(update: Update, ctx: BotContext, staff: Staff, message: Message) -> None:
-    await answer_staff(
-        update, ctx, staff, await ctx.services.moderation.switch_intake(staff, True)
-    )
+    reply = await ctx.services.moderation.switch_intake(staff, update.update_id, True)
+    await answer_staff(update, ctx, staff, reply)
 
 
 @for_role(Role.ORGANIZER)
 async def close_intake(update: Update, ctx: BotContext, staff: Staff, message: Message) -> None:
-    await answer_staff(
-        update, ctx, staff, await ctx.services.moderation.switch_intake(staff, False)
-    )
+    reply = await ctx.services.moderation.switch_intake(staff, update.update_id, False)
+    await answer_staff(update, ctx, staff, reply)
 
 
 @for_role(Role.ORGANIZER)
@@ -139,6 +151,7 @@ def register(app: Application, where: filters.BaseFilter) -> None:  # type: igno
         "stats": stats,
         "export": export,
         "broadcast": broadcast,
+        "screen": screen,
         "open": open_intake,
         "close": close_intake,
         "mods": mods,
