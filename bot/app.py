@@ -53,17 +53,17 @@ def shared_detector(name: str, candidates: tuple[str, ...] | None) -> Detector:
     return make_detector(name, candidates)
 
 
-def configured_engine(settings: Settings) -> Engine | None:
-    """The translation engine the settings ask for (None: translation off)."""
+def configured_engine(settings: Settings) -> tuple[Engine, ...]:
+    """The translation engines the settings ask for, in the order they are tried (a chain
+    such as libre,deepl), each with its own URL and key; () when translation is off."""
     # deep-translator sets no HTTP timeout of its own; without one, a server that accepts
     # and never answers would hold a thread forever.
     install_http_timeout(settings.translator_timeout)
-    return make_engine(
-        settings.translator,
-        url=settings.translator_url,
-        key=settings.translator_key,
-        timeout=settings.translator_timeout,
+    engines = (
+        make_engine(own.name, url=own.url, key=own.key, timeout=settings.translator_timeout)
+        for own in settings.translator_engines()
     )
+    return tuple(engine for engine in engines if engine is not None)
 
 
 def build_translation_worker(

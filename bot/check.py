@@ -1,14 +1,16 @@
 """`townhall-bot check`: the preflight an organizer runs before the day.
 
 Each check is a small function returning a `Check`; none prints a secret. The token is tried
-with getMe, the moderators' group with getChat/getChatMember, the translator with one real
-translation, the database by opening it (migrations) and a write, the catalogs against the
+with getMe, the moderators' group with getChat/getChatMember, each translation engine of the
+chain with one real translation (and the languages it translates: a LibreTranslate server's
+own list), the database by opening it (migrations) and a write, the catalogs against the
 template.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -21,7 +23,7 @@ from telegram.error import TelegramError
 from bot.app import configured_engine
 from bot.config import Settings
 from bot.i18n import DOMAIN, catalog_path
-from bot.services.translation import TranslationFailed
+from bot.services.translation import Engine, LibreEngine, TranslationFailed
 from bot.workers.retention import retention_status
 from storage.db import open_database, schema_version
 from storage.erasure import UNFLUSHED_KEY
@@ -43,7 +45,7 @@ class Check:
 
 async def run_checks(settings: Settings) -> list[Check]:
     results = await check_telegram(settings)
-    results.append(await check_translator(settings))
+    results.extend(await check_translator(settings))
     results.append(await check_database(settings.db_path))
     results.append(check_locales(settings.locales_dir))
     ok, detail = retention_status(settings)
@@ -85,23 +87,47 @@ async def check_group(bot: Bot, chat_id: int) -> Check:
     return Check(name, False, f"“{title}”: the bot is {member.status}, not a member")
 
 
-async def check_translator(settings: Settings) -> Check:
-    name = "translator"
-    if settings.translator == "none":
-        return Check(name, True, "off (TOWNHALL_TRANSLATOR=none): languages are still detected")
-    engine = configured_engine(settings)
-    assert engine is not None
+async def check_translator(settings: Settings) -> list[Check]:
+    """One line per engine of the chain, in the order they are tried: the languages it
+    translates (a LibreTranslate server's own list) and one real translation."""
+    engines = configured_engine(settings)
+    if not engines:
+        off = "off (TOWNHALL_TRANSLATOR=none): languages are still detected"
+        return [Check("translator", True, off)]
+    count = len(engines)
+    return [
+        await check_engine(settings, engine, f" ({number} of {count})" if count > 1 else "")
+        for number, engine in enumerate(engines, 1)
+    ]
+
+
+async def check_engine(settings: Settings, engine: Engine, position: str = "") -> Check:
+    name, label, wait = "translator", f"{engine.name}{position}", settings.translator_timeout * 2
+    # Timed out: the engine keeps what it knew, and the line says which list that is.
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.to_thread(engine.refresh_languages), wait)
+    codes = engine.languages()
+    # A LibreTranslate server's own list; a fixed one for the other engines.
+    unread = isinstance(engine, LibreEngine) and not engine.languages_known()
+    where = "server" if isinstance(engine, LibreEngine) else "built-in list"
+    if unread:
+        where = "built-in list: the server's /languages could not be read"
+    languages = f"{len(codes)} languages ({where}): {' '.join(codes)}"
     source, sample = _SAMPLES.get(settings.language, _ENGLISH_SAMPLE)
+    if not engine.supports_pair(source, settings.language):
+        into = [code for code in codes if engine.supports_pair(code, settings.language)]
+        if not into:
+            return Check(name, False, f"{label}: nothing into {settings.language}; {languages}")
+        return Check(name, True, f"{label}: not tried (no {source}); {languages}")
     started = time.perf_counter()
     try:
         result = await asyncio.wait_for(
-            asyncio.to_thread(engine.translate, sample, source, settings.language),
-            settings.translator_timeout * 2,
+            asyncio.to_thread(engine.translate, sample, source, settings.language), wait
         )
     except (TranslationFailed, TimeoutError) as error:
-        return Check(name, False, f"{settings.translator}: {error or 'no answer'}")
+        return Check(name, False, f"{label}: {error or 'no answer'}; {languages}")
     seconds = time.perf_counter() - started
-    return Check(name, True, f"{settings.translator}: “{result}” in {seconds:.1f} s")
+    return Check(name, not unread, f"{label}: “{result}” in {seconds:.1f} s; {languages}")
 
 
 async def check_database(path: Path) -> Check:

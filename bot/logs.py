@@ -78,9 +78,9 @@ class RedactingFormatter(logging.Formatter):
 
 
 def secrets_of(settings: Settings) -> list[str | None]:
-    """Every setting that must never be logged: the bot token, the translator key (which is
-    the MyMemory email with TOWNHALL_TRANSLATOR=mymemory) and the webhook secret."""
-    return [settings.token, settings.translator_key, settings.webhook_secret]
+    """Every setting that must never be logged: the bot token, every translation engine's
+    key (with mymemory, its email) and the webhook secret."""
+    return [settings.token, *settings.translator_secrets, settings.webhook_secret]
 
 
 def configure_logging(level: str, secrets: Iterable[str | None]) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.workers.sender import translation as translation_worker
+from bot.workers import translation as translation_worker
 from tests.conftest import RunningBot, running_bot
 from tests.fakes.libretranslate import FakeLibreTranslate
 from tests.fakes.telegram_api import FakeTelegram

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from bot.workers.sender import translation as translation_worker
+from bot.workers import translation as translation_worker
 from bot.workers.translation import CircuitBreaker, retry_delay, run_in_daemon_thread
 
 

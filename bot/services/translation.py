@@ -10,14 +10,25 @@ Google, LibreTranslate and MyMemory go through deep-translator.  Microsoft and D
 directly with httpx: deep-translator's Microsoft class fetches the language list over the network
 in its constructor and hides request errors, and its DeepL class sends the key as a query
 parameter, which DeepL no longer accepts.
+
+What an engine translates is a fixed list, except LibreTranslate's: a server has the models its
+operator installed, more or fewer than the upstream set, so ``LibreEngine`` reads the server's
+``GET /languages`` (lazily, in the calling thread, never on the event loop), keeps it an hour,
+and reads it again at once when the server refuses a language it listed.  ``supports`` and
+``supports_pair`` never do I/O: they answer from what was last read; a caller on the event loop
+runs ``refresh_languages`` in a thread first when ``languages_due()`` says so.
 """
 
 from __future__ import annotations
 
 import contextvars
 import functools
+import logging
+import re
 import threading
+import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
 import httpx
@@ -39,6 +50,7 @@ __all__ = [
     "ENGINES",
     "LANGUAGES",
     "Engine",
+    "LibreEngine",
     "TranslationFailed",
     "engine_code",
     "install_http_timeout",
@@ -46,6 +58,8 @@ __all__ = [
     "make_engine",
     "split_for_limit",
 ]
+
+_log = logging.getLogger(__name__)
 
 ENGINES: tuple[str, ...] = ("google", "libre", "mymemory", "microsoft", "deepl", "none")
 
@@ -76,8 +90,9 @@ def _except(*missing: str) -> tuple[str, ...]:
 # Google knows every language above; it keeps the pre-1989 codes for Hebrew and Javanese.
 _GOOGLE: Final = _same(LANGUAGES) | {"zh": "zh-CN", "he": "iw", "jv": "jw"}
 
-# LibreTranslate's upstream model set (argos-translate); a given server may have fewer models
-# and then answers 400, which we report as not retryable.  "zh" is Simplified Chinese: servers
+# LibreTranslate's upstream model set (argos-translate): used only until the server's own list
+# (GET /languages) has been read, or when it cannot be.  A server may have more or fewer models;
+# asked for one it lacks it answers 400, not retryable.  "zh" is Simplified Chinese: servers
 # since 1.7 call it "zh-Hans" but still accept "zh".
 _LIBRE: Final = _same((
     "en", "ar", "az", "bg", "bn", "cs", "da", "de", "el", "es", "et", "fa", "fi", "fr", "ga",
@@ -132,9 +147,32 @@ _CODES: Final[Mapping[str, Mapping[str, str]]] = {
 
 
 class Engine(Protocol):
+    """A translation engine.  ``translate`` and ``refresh_languages`` block (run them in a
+    thread); the other methods answer at once, from what the engine knows now."""
+
     name: str
 
-    def supports(self, language: str) -> bool: ...
+    def supports(self, language: str) -> bool:
+        """Whether it translates from this language."""
+        ...
+
+    def supports_pair(self, source: str, target: str) -> bool: ...
+
+    def languages(self) -> tuple[str, ...]:
+        """Our codes of the languages it translates from, sorted."""
+        ...
+
+    def languages_due(self) -> bool:
+        """Whether ``refresh_languages`` would read the list again now."""
+        ...
+
+    def languages_known(self) -> bool:
+        """False while the engine answers from a fallback (its server's list never read)."""
+        ...
+
+    def refresh_languages(self) -> None:
+        """Re-read what the engine supports if that is due; never raises.  Blocking."""
+        ...
 
     def translate(self, text: str, source: str, target: str) -> str: ...
 
@@ -171,6 +209,11 @@ _default_http_timeout: float | None = None
 _engine_timeout: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "townhall_engine_timeout", default=None
 )
+# Set by an engine that needs the server's answer after deep-translator dropped it (the error
+# message of a 400): every response of the call is appended there.
+_responses: contextvars.ContextVar[list[Any] | None] = contextvars.ContextVar(
+    "townhall_engine_responses", default=None
+)
 _PATCH_MARK: Final = "_townhall_default_timeout"
 _patch_lock = threading.Lock()
 
@@ -183,7 +226,11 @@ def _with_default_timeout(request: Callable[..., Any]) -> Callable[..., Any]:
             timeout = _engine_timeout.get() or _default_http_timeout
             if timeout is not None:
                 kwargs["timeout"] = timeout
-        return request(self, method, url, *args, **kwargs)
+        response = request(self, method, url, *args, **kwargs)
+        sink = _responses.get()
+        if sink is not None:
+            sink.append(response)
+        return response
 
     setattr(wrapper, _PATCH_MARK, True)
     return wrapper
@@ -266,11 +313,29 @@ class _BaseEngine:
     def supports(self, language: str) -> bool:
         return engine_code(self.name, language) is not None
 
+    def supports_pair(self, source: str, target: str) -> bool:
+        return self.supports(source) and self.supports(target)
+
+    def languages(self) -> tuple[str, ...]:
+        return tuple(sorted(_CODES[self.name]))
+
+    # A fixed list: nothing to read, always known.
+    def languages_due(self) -> bool:
+        return False
+
+    def languages_known(self) -> bool:
+        return True
+
+    def refresh_languages(self) -> None:
+        return None
+
+    def _codes(self, source: str, target: str, text: str) -> tuple[str | None, str | None]:
+        return _source_code(self.name, source, text), engine_code(self.name, target)
+
     def translate(self, text: str, source: str, target: str) -> str:
         if not text.strip():
             raise TranslationFailed(f"{self.name}: nothing to translate", retryable=False)
-        src = _source_code(self.name, source, text)
-        tgt = engine_code(self.name, target)
+        src, tgt = self._codes(source, target, text)
         if src is None or tgt is None:
             raise TranslationFailed(
                 f"{self.name}: unsupported language pair {source}->{target}", retryable=False
@@ -346,10 +411,131 @@ class LibreEngine(_DeepTranslatorEngine):
     query_limit = 7000  # deep-translator sends q in the URL; nginx's default line limit is 8 KB
     _PLACEHOLDER_KEY = "not-needed"
 
-    def __init__(self, *, url: str, key: str | None, timeout: float) -> None:
+    # The server's list is read again after an hour, or at once when it refuses a language it
+    # listed; while it cannot be read, again after a minute (the last list, else the built-in
+    # one, meanwhile).
+    LANGUAGES_TTL_S = 3600.0
+    LANGUAGES_RETRY_S = 60.0
+
+    def __init__(
+        self,
+        *,
+        url: str,
+        key: str | None,
+        timeout: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         super().__init__(timeout=timeout)
         self.base_url = _libre_base(url)
         self.key = key or self._PLACEHOLDER_KEY
+        self._clock = clock
+        self._server: _ServerLanguages | None = None  # None: never read
+        self._due_at = float("-inf")
+        self._read_lock = threading.Lock()
+        self._unreachable = False  # said in the log once per outage
+
+    # ------------------------------------------------------------- the server's languages
+
+    def supports(self, language: str) -> bool:
+        server = self._server
+        if server is None:
+            return super().supports(language)
+        return _canonical(language) in server.targets
+
+    def supports_pair(self, source: str, target: str) -> bool:
+        server = self._server
+        if server is None:
+            return super().supports_pair(source, target)
+        return _canonical(target) in server.targets.get(_canonical(source), ())
+
+    def languages(self) -> tuple[str, ...]:
+        server = self._server
+        return super().languages() if server is None else tuple(sorted(server.targets))
+
+    def languages_due(self) -> bool:
+        return self._clock() >= self._due_at
+
+    def languages_known(self) -> bool:
+        return self._server is not None
+
+    def refresh_languages(self) -> None:
+        with self._read_lock:  # threads asking at once share one read
+            if not self.languages_due():
+                return
+            try:
+                server = self._read_languages()
+            except TranslationFailed as error:
+                self._due_at = self._clock() + self.LANGUAGES_RETRY_S
+                if not self._unreachable:
+                    self._unreachable = True
+                    fallback = "the list it gave before" if self._server else "the built-in list"
+                    _log.warning(
+                        "libre: the server's languages could not be read (%s); using %s until"
+                        " it answers",
+                        error,
+                        fallback,
+                    )
+                return
+            self._server = server
+            self._due_at = self._clock() + self.LANGUAGES_TTL_S
+            self._unreachable = False
+            _log.info("libre: the server translates %d languages", len(server.targets))
+
+    def _forget_languages(self) -> None:
+        """The server refused a language it listed: its list is out of date."""
+        self._due_at = float("-inf")
+
+    def _read_languages(self) -> _ServerLanguages:
+        # No key: LibreTranslate serves its languages to anyone, and a key stays out of URLs.
+        try:
+            response = httpx.get(self.base_url + "languages", timeout=self.timeout)
+        except httpx.TimeoutException:
+            raise TranslationFailed("timed out") from None
+        except httpx.HTTPError as exc:
+            raise TranslationFailed(type(exc).__name__) from None
+        if not response.is_success:
+            raise TranslationFailed(f"HTTP {response.status_code}")
+        try:
+            return _parse_languages(response.json())
+        except ValueError:
+            raise TranslationFailed("unreadable answer") from None
+
+    # ------------------------------------------------------------- translating
+
+    def _codes(self, source: str, target: str, text: str) -> tuple[str | None, str | None]:
+        # The server's own code where it listed the language; else the upstream one, so that a
+        # model installed since the last read is tried (a 400 makes us read the list again).
+        server = self._server
+
+        def code(language: str) -> str | None:
+            listed = server.codes.get(_canonical(language)) if server else None
+            return listed or engine_code(self.name, language)
+
+        return code(source), code(target)
+
+    def translate(self, text: str, source: str, target: str) -> str:
+        # The first call reads the list; later reads are the caller's (the worker re-reads in
+        # the background when due) or follow a refusal, so no translation waits for one.
+        if self._server is None and self.languages_due():
+            self.refresh_languages()
+        return super().translate(text, source, target)
+
+    def _translate_piece(self, text: str, source: str, target: str) -> object:
+        answers: list[Any] = []
+        token = _responses.set(answers)
+        try:
+            return super()._translate_piece(text, source, target)
+        except TranslationFailed:
+            if answers and _refuses_language(answers[-1], (source, target)):
+                self._forget_languages()
+                self.refresh_languages()
+                raise TranslationFailed(
+                    f"{self.name}: the server does not translate {source}->{target}",
+                    retryable=False,
+                ) from None
+            raise
+        finally:
+            _responses.reset(token)
 
     def _translator(self, source: str, target: str) -> Any:
         translator = LibreTranslator(
@@ -359,6 +545,80 @@ class LibreEngine(_DeepTranslatorEngine):
         # deep-translator's Libre list has 17 languages; the server decides what it supports.
         translator.source, translator.target = source, target
         return translator
+
+
+@dataclass(frozen=True, slots=True)
+class _ServerLanguages:
+    """What a LibreTranslate server said it translates, in our codes."""
+
+    codes: Mapping[str, str]  # our code -> the server's
+    targets: Mapping[str, frozenset[str]]  # source -> targets
+
+
+_PLAIN_CODE: Final = re.compile(r"[a-z]{2,3}")
+
+
+def _parse_languages(data: object) -> _ServerLanguages:
+    """``GET /languages``: a list of ``{"code", "name", "targets"}``; ValueError otherwise.
+
+    Several server codes can be one of ours ("zh-Hans" and "zh-Hant"; "pt" and "pt-BR"): the
+    one spelled like ours wins, then the upstream one, then Simplified, then the first listed.
+    """
+    if not isinstance(data, list):
+        raise ValueError("not a list")
+    entries: list[tuple[str, list[str]]] = []
+    for entry in data:
+        if not isinstance(entry, dict) or not isinstance(entry.get("code"), str):
+            raise ValueError("an entry without a code")
+        targets = entry.get("targets")
+        if not isinstance(targets, list):
+            targets = []
+        entries.append((entry["code"], [t for t in targets if isinstance(t, str)]))
+    if not entries:
+        raise ValueError("no languages")
+    listed = [code for code, _ in entries]
+    codes: dict[str, str] = {}
+    for code in listed + [t for _, targets in entries for t in targets]:
+        ours = _canonical(code)
+        if _PLAIN_CODE.fullmatch(ours) and (
+            ours not in codes or _preference(ours, code) < _preference(ours, codes[ours])
+        ):
+            codes[ours] = code
+    pairs: dict[str, frozenset[str]] = {}
+    for code, targets in entries:
+        ours = _canonical(code)
+        if codes.get(ours) != code:
+            continue
+        # An entry without targets (servers before 1.3) translates into every listed language.
+        reachable = targets or listed
+        pairs[ours] = frozenset(
+            _canonical(t) for t in reachable if codes.get(_canonical(t)) == t and t != code
+        )
+    return _ServerLanguages(codes, pairs)
+
+
+def _preference(ours: str, code: str) -> int:
+    if code == ours:
+        return 0
+    if code == _LIBRE.get(ours):
+        return 1
+    return 2 if code.endswith("-Hans") else 3
+
+
+def _refuses_language(response: Any, codes: tuple[str, str]) -> bool:
+    """A 400 whose message names one of the codes we sent ("sw is not supported")."""
+    if getattr(response, "status_code", None) != 400:
+        return False
+    try:
+        message = response.json().get("error")
+    except (ValueError, AttributeError):
+        return False
+    if not isinstance(message, str):
+        return False
+    return any(
+        re.search(rf"(?<![\w-]){re.escape(code)}(?![\w-])", message, re.IGNORECASE)
+        for code in codes
+    )
 
 
 def _libre_base(url: str) -> str:

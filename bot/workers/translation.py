@@ -7,6 +7,12 @@ keeps its thread slot until the thread really returns (deep-translator's HTTP ca
 default timeout, see install_http_timeout), so a dead server can never take more threads than
 the pool has. While the engine keeps failing, a circuit breaker stops calling it; every
 pending translation survives restarts and is retried with backoff until it is done.
+
+The engine can be a chain (TOWNHALL_TRANSLATOR=libre,deepl): for each text the first engine
+that supports the pair and succeeds wins, and its name is what is recorded and cached. Each
+engine has its own breaker and its own thread slots, so one that fails or hangs is paused
+alone and never holds up the next. Engines whose language list is read from their server
+(LibreTranslate) re-read it in a thread before the worker decides which engines can help.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -55,7 +61,7 @@ class EnginePaused(Exception):
     """The circuit breaker is open: the engine is not called for now."""
 
 
-# What translate_text may raise when the engine cannot help right now.
+# What translate_text may raise when no engine can help right now.
 ENGINE_ERRORS = (TranslationFailed, TimeoutError, EnginePaused)
 
 
@@ -93,7 +99,10 @@ def run_in_daemon_thread(fn: Callable[..., T], *args: object) -> asyncio.Future[
 class CircuitBreaker:
     """Stops calls to an engine that keeps failing; lets one trial call through per cool-down."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, clock: Callable[[], float] = time.monotonic, name: str = "translation engine"
+    ) -> None:
+        self.name = name
         self._threshold = BREAKER_THRESHOLD
         self._base = BREAKER_BASE_COOLDOWN_S
         self._max = BREAKER_MAX_COOLDOWN_S
@@ -122,7 +131,18 @@ class CircuitBreaker:
             self._opened += 1
             self._failures = self._threshold - 1  # after the cool-down, one trial decides
             self._open_until = self._clock() + cooldown
-            _log.warning("translation engine keeps failing; pausing it for %.0f s", cooldown)
+            _log.warning("%s keeps failing; pausing it for %.0f s", self.name, cooldown)
+
+
+@dataclasses.dataclass(eq=False)
+class _Member:
+    """One engine of the chain with its own breaker and thread slots: a failing engine is
+    paused alone, and its threads stuck on a dead server never take the next engine's."""
+
+    engine: Engine
+    breaker: CircuitBreaker
+    slots: asyncio.Semaphore
+    reading: asyncio.Future[None] | None = None  # its language list, being re-read
 
 
 class TranslationWorker(SupervisedWorker):
@@ -134,7 +154,7 @@ class TranslationWorker(SupervisedWorker):
         self,
         translations: TranslationStore,
         detector: Detector,
-        engine: Engine | None,
+        engine: Engine | Sequence[Engine] | None,
         target: str,
         *,
         call_timeout: float = 20.0,
@@ -146,20 +166,29 @@ class TranslationWorker(SupervisedWorker):
         super().__init__(health)
         self._translations = translations
         self._detector = detector
-        self._engine = engine
+        engines = (
+            () if engine is None else tuple(engine) if isinstance(engine, Sequence) else (engine,)
+        )
+        # In the order they are tried; empty: translation off.
+        self._members = tuple(
+            _Member(each, CircuitBreaker(name=each.name), asyncio.Semaphore(threads))
+            for each in engines
+        )
         self._target = target
         self._timeout = call_timeout
         self._threads = threads
         self._clock = wall_clock
         self._on_translated = on_translated
-        self.breaker = CircuitBreaker()
         # Detection gets its own thread, so languages still show while the engine hangs.
         self._detect_pool = ThreadPoolExecutor(1, thread_name_prefix="detect")
-        self._translate_slots = asyncio.Semaphore(threads)
         self._jobs: dict[int, asyncio.Task[None]] = {}
         self._same_text: KeyedLocks[tuple[str, str]] = KeyedLocks()
         # Translations a reader stopped waiting for: they go on, and land in the cache.
         self._detached: dict[tuple[str, str, str], asyncio.Task[tuple[str, str] | None]] = {}
+
+    @property
+    def engines(self) -> tuple[Engine, ...]:
+        return tuple(member.engine for member in self._members)
 
     def set_on_translated(self, callback: Callable[[list[int]], Awaitable[None]]) -> None:
         """Who hears that working-language texts are ready (curation, built after us)."""
@@ -222,13 +251,51 @@ class TranslationWorker(SupervisedWorker):
 
     def _outcome_without_engine(self, job: TranslationJob) -> TranslationStatus | None:
         """The final status when no engine call is needed, else None."""
-        if job.language in (UNDETERMINED, self._target) or self._engine is None:
+        if job.language in (UNDETERMINED, self._target) or not self._members:
             return TranslationStatus.NOT_NEEDED
-        if not self._engine.supports(job.language or ""):
-            _log.info("#%d: %s cannot translate from %r", job.submission_id, self._engine.name,
-                      job.language)  # fmt: skip
-            return TranslationStatus.FAILED
-        return None
+        if self._route(job.language or "", self._target) or not self._languages_settled():
+            return None  # an engine for it, or a language list to read first (_process)
+        self._log_unsupported(job)
+        return TranslationStatus.FAILED
+
+    def _route(self, source: str, target: str) -> list[_Member]:
+        """The engines that support the pair, in the chain's order."""
+        return [m for m in self._members if m.engine.supports_pair(source, target)]
+
+    def _languages_settled(self) -> bool:
+        """Whether every engine's language list is read and current: then an engine that
+        does not list a language really lacks it."""
+        return all(
+            m.engine.languages_known() and not m.engine.languages_due() for m in self._members
+        )
+
+    def _log_unsupported(self, job: TranslationJob) -> None:
+        names = ",".join(m.engine.name for m in self._members)
+        _log.info("#%d: %s cannot translate from %r", job.submission_id, names, job.language)
+
+    async def _read_languages(self) -> None:
+        """Let each engine whose language list is due read it again, in a thread (a
+        LibreTranslate server's GET /languages). Waited for only where no list was ever read:
+        elsewhere the last one serves meanwhile, and a slow server holds up nobody."""
+        first_reads: list[asyncio.Future[None]] = []
+        for member in self._members:
+            if member.reading is None and member.engine.languages_due():
+                member.reading = run_in_daemon_thread(member.engine.refresh_languages)
+                member.reading.add_done_callback(self._read_done(member))
+            if member.reading is not None and not member.engine.languages_known():
+                first_reads.append(member.reading)
+        if first_reads:
+            await asyncio.wait(first_reads, timeout=self._timeout)
+
+    @staticmethod
+    def _read_done(member: _Member) -> Callable[[asyncio.Future[None]], None]:
+        def done(future: asyncio.Future[None]) -> None:
+            member.reading = None
+            if not future.cancelled() and (error := future.exception()) is not None:
+                _log.warning("%s: reading its languages failed: %s", member.engine.name,
+                             type(error).__name__)  # fmt: skip
+
+        return done
 
     def _finished(self, submission_id: int) -> Callable[[asyncio.Task[None]], None]:
         def forget(task: asyncio.Task[None]) -> None:
@@ -246,73 +313,117 @@ class TranslationWorker(SupervisedWorker):
         return min(IDLE_POLL_S, max(0.05, due - self._clock()))
 
     async def _process(self, job: TranslationJob) -> None:
-        assert self._engine is not None and job.language is not None  # settled otherwise
-        await self._translate(job, self._engine, job.language)
+        assert self._members and job.language is not None  # settled otherwise
+        await self._read_languages()
+        route = self._route(job.language, self._target)
+        if route:
+            await self._translate(job, route, job.language)
+        elif self._languages_settled():
+            self._log_unsupported(job)
+            await self._finish(job, TranslationStatus.FAILED)
+        else:
+            # A server whose list could not be read yet may well have it: ask again later.
+            delay = retry_delay(job.attempts)
+            await self._translations.postpone_translation(
+                job.submission_id, self._clock() + delay, f"no engine lists {job.language} yet"
+            )
 
-    async def _translate(self, job: TranslationJob, engine: Engine, source: str) -> None:
+    async def _translate(self, job: TranslationJob, route: list[_Member], source: str) -> None:
         # Identical texts arriving together wait for the first one, then find it cached.
         async with self._same_text.hold((source, job.text)):
-            cached = await self._translations.cached_translation(
-                engine.name, source, self._target, job.text
-            )
-            if cached is not None:
-                await self._translations.link_cached(job.submission_id, job.text)
-                await self._finish(job, TranslationStatus.DONE, cached, engine.name)
-                return
-            await self._ask_engine(job, engine, source)
+            for member in route:
+                name = member.engine.name
+                cached = await self._translations.cached_translation(
+                    name, source, self._target, job.text
+                )
+                if cached is not None:
+                    await self._translations.link_cached(job.submission_id, job.text)
+                    await self._finish(job, TranslationStatus.DONE, cached, name)
+                    return
+            await self._ask_engines(job, route, source)
 
-    async def _ask_engine(self, job: TranslationJob, engine: Engine, source: str) -> None:
-        try:
-            translation = await self._call(engine.translate, job.text, source, self._target)
-        except EnginePaused:
-            # Not an attempt: the engine was not asked. Come back when the breaker lets us.
-            due = self._clock() + self.breaker.open_for + 0.1
+    async def _ask_engines(self, job: TranslationJob, route: list[_Member], source: str) -> None:
+        """The first engine of the route that succeeds translates; a failure of any kind
+        (retryable or not, a timeout, a paused engine) passes the text on to the next."""
+        failures: list[str] = []
+        paused_for: list[float] = []
+        for member in route:
+            engine = member.engine
+            try:
+                translation = await self._call(
+                    member, engine.translate, job.text, source, self._target
+                )
+            except EnginePaused:
+                paused_for.append(member.breaker.open_for)
+                continue
+            except (TranslationFailed, TimeoutError) as error:
+                member.breaker.failure()
+                failures.append(
+                    str(error) or f"{engine.name}: no answer within {self._timeout:.0f} s"
+                )
+                continue
+            member.breaker.success()
+            now = datetime.now(UTC)
+            await self._translations.cache_translation(
+                engine.name, source, self._target, job.text, translation, now, job.submission_id
+            )
+            await self._finish(job, TranslationStatus.DONE, translation, engine.name)
+            return
+        if not failures:
+            # Not an attempt: no engine was asked. Come back when a breaker lets us.
+            due = self._clock() + min(paused_for) + 0.1
             await self._translations.postpone_translation(
                 job.submission_id, due, "engine paused", False
             )
             return
-        except (TranslationFailed, TimeoutError) as error:
-            self.breaker.failure()
-            reason = str(error) or f"no answer within {self._timeout:.0f} s"
-            delay = retry_delay(job.attempts)
-            _log.info("#%d not translated (%s); retry in %.0f s", job.submission_id, reason, delay)
-            await self._translations.postpone_translation(
-                job.submission_id, self._clock() + delay, reason
-            )
-            return
-        self.breaker.success()
-        now = datetime.now(UTC)
-        await self._translations.cache_translation(
-            engine.name, source, self._target, job.text, translation, now, job.submission_id
+        reason = "; ".join(failures)
+        delay = retry_delay(job.attempts)
+        _log.info("#%d not translated (%s); retry in %.0f s", job.submission_id, reason, delay)
+        await self._translations.postpone_translation(
+            job.submission_id, self._clock() + delay, reason
         )
-        await self._finish(job, TranslationStatus.DONE, translation, engine.name)
 
     async def translate_text(
         self, text: str, source: str, target: str, about: int | None = None
     ) -> tuple[str, str] | None:
         """Translate a text outside the submissions' flow (announcements): (translation,
         engine name), from the cache when it can. None when no engine can do it; raises
-        TranslationFailed, TimeoutError or EnginePaused when the engine fails now."""
-        engine = self._engine
-        if engine is None or source == target:
+        TranslationFailed, TimeoutError or EnginePaused when every engine that could fails
+        now (the last failure; EnginePaused when all of them are paused)."""
+        if not self._members or source == target:
             return None
-        if not (engine.supports(source) and engine.supports(target)):
+        await self._read_languages()
+        route = self._route(source, target)
+        for member in route:
+            name = member.engine.name
+            cached = await self._translations.cached_translation(name, source, target, text)
+            if cached is not None:
+                if about is not None:
+                    await self._translations.link_cached(about, text)
+                return cached, name
+        failure: TranslationFailed | TimeoutError | None = None
+        for member in route:
+            try:
+                translation = await self._call(
+                    member, member.engine.translate, text, source, target
+                )
+            except EnginePaused:
+                continue
+            except (TranslationFailed, TimeoutError) as error:
+                member.breaker.failure()
+                failure = error
+                continue
+            member.breaker.success()
+            name = member.engine.name
+            await self._translations.cache_translation(
+                name, source, target, text, translation, datetime.now(UTC), about
+            )
+            return translation, name
+        if not route:
             return None
-        cached = await self._translations.cached_translation(engine.name, source, target, text)
-        if cached is not None:
-            if about is not None:
-                await self._translations.link_cached(about, text)
-            return cached, engine.name
-        try:
-            translation = await self._call(engine.translate, text, source, target)
-        except (TranslationFailed, TimeoutError):
-            self.breaker.failure()
-            raise
-        self.breaker.success()
-        await self._translations.cache_translation(
-            engine.name, source, target, text, translation, datetime.now(UTC), about
-        )
-        return translation, engine.name
+        if failure is not None:
+            raise failure
+        raise EnginePaused
 
     async def translate_within(
         self, text: str, source: str, target: str, wait: float, about: int | None = None
@@ -377,20 +488,20 @@ class TranslationWorker(SupervisedWorker):
             return None
         return found[0] if found else None
 
-    async def _call(self, fn: Callable[[str, str, str], T], *args: str) -> T:
+    async def _call(self, member: _Member, fn: Callable[[str, str, str], T], *args: str) -> T:
         """Run a blocking engine call with a hard timeout; its slot frees when its thread does.
 
-        The breaker is asked once a slot is ours: many jobs may have queued for the slots
-        while the engine was failing, and none of them should call it while it is paused.
+        The engine's breaker is asked once a slot is ours: many jobs may have queued for the
+        slots while the engine was failing, and none of them should call it while it is paused.
         """
-        await self._translate_slots.acquire()
-        if not self.breaker.allow():
-            self._translate_slots.release()
+        await member.slots.acquire()
+        if not member.breaker.allow():
+            member.slots.release()
             raise EnginePaused
         future = run_in_daemon_thread(fn, *args)
 
         def release(done: asyncio.Future[T]) -> None:
-            self._translate_slots.release()
+            member.slots.release()
             if not done.cancelled():
                 done.exception()  # a failure after we stopped waiting is nobody's error
 

@@ -9,6 +9,11 @@ Set ``mode`` to ``"ok"``, ``"slow"`` (waits ``delay`` seconds), ``"hang"`` (neve
 stop), ``"empty"``, ``"error400"`` or ``"error503"``.  ``stop()`` then ``restart()`` makes the port
 refuse connections for a while and come back on the same port.
 
+The models it has are ``languages`` (code -> name; ``LANGUAGES`` unless given, and changeable
+at run time): ``GET /languages`` lists them, and ``/translate`` refuses any other code with
+LibreTranslate's 400 ``"<code> is not supported"``.  ``languages_status`` set to an HTTP status
+makes ``GET /languages`` fail with it; ``language_reads`` counts the reads.
+
 The server runs in the test's event loop; call blocking clients from a thread
 (``await asyncio.to_thread(engine.translate, ...)``) so the loop stays free to answer.
 """
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from aiohttp import web
@@ -44,6 +50,7 @@ class FakeLibreTranslate:
         delay: float = 0.5,
         api_key: str | None = None,
         char_limit: int | None = None,
+        languages: Mapping[str, str] | Iterable[str] | None = None,
     ) -> None:
         self.mode = mode
         self.delay = delay
@@ -51,6 +58,17 @@ class FakeLibreTranslate:
         self.api_key = api_key
         # LibreTranslate's --char-limit: longer q is refused with 400.
         self.char_limit = char_limit
+        # The models this server has; a plain list of codes names each by its code.
+        self.languages: dict[str, str] = (
+            dict(LANGUAGES)
+            if languages is None
+            else dict(languages)
+            if isinstance(languages, Mapping)
+            else {code: code for code in languages}
+        )
+        # When set, GET /languages answers this HTTP status (a proxy that only passes /translate).
+        self.languages_status: int | None = None
+        self.language_reads = 0
         self.requests: list[dict[str, Any]] = []
         self.translated = 0
         # Known texts and what a real engine would make of them, by (q, target): a test can
@@ -170,15 +188,18 @@ class FakeLibreTranslate:
             )
         for field in ("source", "target"):
             code = str(params[field])
-            if code not in LANGUAGES and not (field == "source" and code == "auto"):
+            if code not in self.languages and not (field == "source" and code == "auto"):
                 return _error(400, f"{code} is not supported")
         return None
 
     async def _languages(self, request: web.Request) -> web.Response:
+        self.language_reads += 1
+        if self.languages_status is not None:
+            return _error(self.languages_status, "Not available")
         return web.json_response(
             [
-                {"code": code, "name": name, "targets": sorted(LANGUAGES)}
-                for code, name in LANGUAGES.items()
+                {"code": code, "name": name, "targets": sorted(self.languages)}
+                for code, name in self.languages.items()
             ]
         )
 
