@@ -12,6 +12,7 @@ from bot.i18n import Locales
 from bot.services.broadcast import BroadcastService
 from bot.services.browse import BrowseService
 from bot.services.curation import CurationService
+from bot.services.flood import FloodService
 from bot.services.intake import IntakeService
 from bot.services.live import LiveService
 from bot.services.moderation import ModerationService
@@ -20,6 +21,7 @@ from bot.services.preferences import PreferencesService
 from bot.services.privacy import PrivacyService
 from bot.services.readers import Readers
 from bot.services.replies import ReplyWriter
+from bot.services.screen import ScreenService
 from bot.services.statistics import StatisticsService
 from bot.telegram.polling import RawUpdatesRequest, TransientFailures
 from bot.workers.base import WorkerHealth
@@ -45,6 +47,7 @@ class Services:
     intake: IntakeService
     preferences: PreferencesService
     moderation: ModerationService
+    screen: ScreenService
     statistics: StatisticsService
     privacy: PrivacyService
     sender: OutboxSender
@@ -58,6 +61,7 @@ class Services:
     curation: CurationService
     live: LiveService
     parties: PartyService
+    flood: FloodService  # flood control before the handlers
     retention: RetentionWorker | None  # None: retention off or without a closing time
 
 

@@ -104,9 +104,16 @@ def webhook_routes(
     return [web.post(path or "/", webhook)]
 
 
-async def start_http(routes: list[web.RouteDef], host: str, port: int) -> web.AppRunner:
+async def start_http(
+    routes: list[web.RouteDef],
+    host: str,
+    port: int,
+    setup: Callable[[web.Application], None] | None = None,
+) -> web.AppRunner:
     app = web.Application(client_max_size=1024**2)
     app.add_routes(routes)
+    if setup is not None:
+        setup(app)
     runner = web.AppRunner(app, access_log=None)  # access lines would carry the secret path
     await runner.setup()
     await web.TCPSite(runner, host, port).start()

@@ -23,6 +23,7 @@ from bot.context import Services, TownHallApplication
 from bot.i18n import load_locales
 from bot.telegram.menus import publish_menus, publish_staff_menus
 from bot.telegram.polling import ALLOWED_UPDATES, DurablePoller
+from bot.web.screen import install_shutdown, screen_routes
 from bot.workers.base import SupervisedWorker, WorkerHealth, WorkerState
 from storage import Stores, open_database
 
@@ -212,15 +213,18 @@ async def _start_http(
     health_port: int | None,
     stop: asyncio.Event,
 ) -> web.AppRunner | None:
-    """The webhook endpoint and /healthz (webhook mode), or /healthz alone if asked for."""
+    """The bot's web server: /healthz and the on-air screen's pages, with the webhook
+    endpoint in webhook mode; in polling mode only when TOWNHALL_WEB_PORT (or its alias
+    --health-port) asks for it."""
     settings = application.services.settings
     routes = ops.health_routes(stores.statistics, application.services.health)
+    routes += screen_routes(application.services.screen)
     if settings.webhook_url is not None:
         # Telegram sends this secret with every update; without it a request is refused.
         secret = settings.webhook_secret or secrets.token_urlsafe(32)
         path = urlsplit(settings.webhook_url).path or "/"
         routes += ops.webhook_routes(path, secret, inbox.receive)
-        runner = await ops.start_http(routes, settings.listen, settings.port)
+        runner = await ops.start_http(routes, settings.listen, settings.port, install_shutdown)
         url = settings.webhook_url
         await with_telegram_retries(
             "setWebhook",
@@ -233,8 +237,9 @@ async def _start_http(
             stop,
         )
         return runner
-    if health_port is not None:
-        return await ops.start_http(routes, "127.0.0.1", health_port)
+    port = settings.web_port or health_port
+    if port is not None:
+        return await ops.start_http(routes, settings.listen, port, install_shutdown)
     return None
 
 

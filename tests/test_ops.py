@@ -40,7 +40,9 @@ async def test_check_reports_every_part_green(fake: FakeTelegram, tmp_path: Path
         asked = [(r["source"], r["target"]) for r in libre.requests]
     lines = out.strip().splitlines()
     assert code == 0, out + err
-    assert len(lines) == 5 and all(line.startswith("✓") for line in lines)
+    # Telegram, the group, the translator, the database, the languages, retention.
+    assert len(lines) == 6 and all(line.startswith("✓") for line in lines)
+    assert "✓ retention:" in out
     assert "@townhall_test_bot" in out and "administrator" in out
     assert "✓ translator: libre" in out and asked == [("fr", "en")]  # one real translation
     assert "journal wal" in out and "20 complete" in out
