@@ -114,6 +114,14 @@ async def test_screenshots_in_six_scripts(bot: RunningBot, tmp_path: Path) -> No
     for n, (name, (language, text)) in enumerate(SCRIPTS.items()):
         ids[name] = await approved(bot, 860 + n, text, language)
     with chromium() as browser:
+        # Nothing on air yet: the event, its time, and how to take part.
+        await asyncio.to_thread(browser.get, links["screen"])
+        await asyncio.to_thread(
+            until,
+            lambda: browser.find_element(By.TAG_NAME, "body").get_attribute("data-state")
+            == "idle",
+        )
+        await asyncio.to_thread(browser.save_screenshot, str(folder / "idle.png"))
         for name, (_language, text) in SCRIPTS.items():
             await command(bot, MODERATOR, f"/live {ids[name]}")
             page_lang = "ar" if name == "arabic" else "en"
@@ -142,5 +150,5 @@ async def test_screenshots_in_six_scripts(bot: RunningBot, tmp_path: Path) -> No
         assert marked == ["live", "next", ""]
         await asyncio.to_thread(browser.save_screenshot, str(folder / "order.png"))
     shots = sorted(p.name for p in folder.glob("*.png"))
-    assert shots == sorted([f"screen-{n}.png" for n in SCRIPTS] + ["order.png"])
+    assert shots == sorted([f"screen-{n}.png" for n in SCRIPTS] + ["idle.png", "order.png"])
     assert all((folder / s).stat().st_size > 5_000 for s in shots)

@@ -32,11 +32,12 @@ body.overlay .card { background: rgba(11, 31, 58, 0.86); }
 .translation { font-size: 2.7vw; color: var(--muted); margin: 1vh 0; }
 .from { font-size: 1.8vw; color: var(--muted); }
 .idle { text-align: center; }
-.idle h1 { font-size: 4.2vw; margin: 0 0 2vh; }
-.idle .when { font-size: 2.6vw; color: var(--muted); }
-.idle .join { margin-top: 4vh; font-size: 2vw; }
-.idle .link { font-size: 2.4vw; font-weight: 700; }
-.idle img { width: 16vw; height: 16vw; margin-top: 2vh; background: #fff; border-radius: 0.6vw; }
+.idle h1 { font-size: min(4.2vw, 7vh); margin: 0 0 1.5vh; }
+.idle .when { font-size: min(2.6vw, 4.4vh); color: var(--muted); margin: 0; }
+.idle .join { margin: 3vh 0 0; font-size: min(2vw, 3.4vh); }
+.idle .link { font-size: min(2.4vw, 4vh); font-weight: 700; margin: 1vh 0 0; }
+.idle img { width: min(16vw, 30vh); height: min(16vw, 30vh); margin-top: 2vh;
+  background: #fff; border-radius: 0.6vw; }
 ol.order { list-style: none; margin: 0; padding: 0; display: flex; flex-direction: column;
   gap: 1.5vh; font-size: 1.7vw; }
 ol.order li { background: var(--card); border-radius: 0.8vw; padding: 1.5vh 2vw;
