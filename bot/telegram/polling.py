@@ -170,18 +170,9 @@ class DurablePoller:
             try:
                 offset = await self._store(updates)
             except Exception as error:
-                if not is_transient(error):
-                    raise
                 # Not stored, so not confirmed: the next getUpdates, with the same offset,
                 # brings the same updates again once the database answers.
-                self._health.failed("poller", error)
-                delay = failure_backoff(self._health.state("poller").failures)
-                _log.warning(
-                    "updates not stored (%s); fetching them again in %.1f s",
-                    type(error).__name__,
-                    delay,
-                )
-                await _sleep_unless(stop, delay)
+                await self._back_off("storing updates", error, stop)
                 continue
             self._health.ok("poller")
 
@@ -194,18 +185,21 @@ class DurablePoller:
             try:
                 result = await read()
             except Exception as error:
-                if not is_transient(error):
-                    raise
-                self._health.failed("poller", error)
-                delay = failure_backoff(self._health.state("poller").failures)
-                _log.warning(
-                    "%s failed (%s); retrying in %.1f s", what, type(error).__name__, delay
-                )
-                await _sleep_unless(stop, delay)
+                await self._back_off(what, error, stop)
                 continue
             self._health.ok("poller")
             return result
         return None
+
+    async def _back_off(self, what: str, error: Exception, stop: asyncio.Event) -> None:
+        """A database failure under the poller: a transient one is logged (one line, with its
+        type), shown in /healthz, and waited out with backoff; any other is raised."""
+        if not is_transient(error):
+            raise error
+        self._health.failed("poller", error)
+        delay = failure_backoff(self._health.state("poller").failures)
+        _log.warning("%s failed (%s); retrying in %.1f s", what, type(error).__name__, delay)
+        await _sleep_unless(stop, delay)
 
     def _free(self) -> int:
         return max(1, min(GET_UPDATES_LIMIT, self._max_in_flight - len(self._tasks)))
