@@ -89,15 +89,15 @@ class OutboxStore:
         """Mark up to `limit` due messages 'sending' and return them, at most one per chat.
 
         Only a chat's oldest open message is eligible, so a chat's messages keep their order.
-        Chats take turns: a chat's turn comes at max(when its message fell due, when its
-        previous message was claimed) (`served_at`, passed on to the chat's next message by
-        the trigger outbox_next_in_chat_waits_its_turn), so a chat with 80 replies queued
+        Chats take turns: a claimed row's next_attempt_at becomes the claim's `now`, and the
+        trigger outbox_next_in_chat_waits_its_turn passes it on to the chat's next message,
+        which so lines up behind every chat already waiting: a chat with 80 replies queued
         gets one message per round, like every other chat with something waiting.
         The caller starts their requests at once: after a crash, rows still 'sending' are
         exactly those whose delivery is uncertain. One statement: atomic by itself.
         """
         rows = await self.db.fetchall(
-            "UPDATE outbox SET state = 'sending', attempts = attempts + 1, served_at = ?"
+            "UPDATE outbox SET state = 'sending', attempts = attempts + 1, next_attempt_at = ?"
             " WHERE id IN ("
             " SELECT o.id FROM outbox AS o"
             " WHERE o.state = 'queued' AND o.next_attempt_at <= ?"
@@ -107,8 +107,7 @@ class OutboxStore:
             # A chat with anything urgent open goes first with its oldest message (its order
             # is kept): someone who asks during a flood of notices is answered at once.
             " ORDER BY (SELECT min(q.priority) FROM outbox AS q WHERE q.chat_id = o.chat_id"
-            "   AND q.state IN ('queued', 'sending')),"
-            " max(o.next_attempt_at, coalesce(o.served_at, 0)), o.id LIMIT ?)"
+            "   AND q.state IN ('queued', 'sending')), o.next_attempt_at, o.id LIMIT ?)"
             " RETURNING id, chat_id, method, payload, attempts, message_ref",
             (now, now, json.dumps(list(exclude_chats)), limit),
         )

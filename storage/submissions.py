@@ -21,8 +21,10 @@ from storage.models import (
     parse_timestamp,
     submission_from_row,
 )
+from storage.moderation import Actor, record_in_transaction
 from storage.outbox import queue_in_transaction
 from storage.participants import upsert_participant
+from storage.requests import first_time
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +71,17 @@ def _parse_switch(value: str) -> tuple[bool, datetime | None]:
     """'1 2026-12-10T15:00:00Z' -> (True, that time); older databases stored only '1'."""
     state, _, stamp = value.partition(" ")
     return state == "1", parse_timestamp(stamp) if stamp else None
+
+
+# What a participant's quota counts since a moment: their new submissions and their accepted
+# edits (each edit is a new text to detect and translate). Parameters: participant, since,
+# participant, since.
+_QUOTA_USED = (
+    "SELECT created_at AS at FROM submissions WHERE participant_id = ? AND created_at >= ?"
+    " UNION ALL SELECT e.at FROM submission_edits AS e"
+    " JOIN submissions AS s ON s.id = e.submission_id"
+    " WHERE s.participant_id = ? AND e.at >= ?"
+)
 
 
 class SubmissionStore:
@@ -122,13 +135,13 @@ class SubmissionStore:
     async def _intake_facts(
         self, conn: aiosqlite.Connection, new: NewSubmission, quota: Quota | None
     ) -> tuple[int | None, int, str]:
-        """(id of the same message if already stored, submissions in the quota window, oldest)."""
+        """(id of the same message if already stored, submissions and edits in the quota
+        window, the oldest of them)."""
         since = format_timestamp(quota.since) if quota else "9999"
         rows = await conn.execute_fetchall(
             "SELECT (SELECT id FROM submissions WHERE chat_id = ? AND message_id = ?),"
-            " count(*), min(created_at) FROM submissions"
-            " WHERE participant_id = ? AND created_at >= ?",
-            (new.chat_id, new.message_id, new.participant_id, since),
+            f" count(*), min(at) FROM ({_QUOTA_USED})",
+            (new.chat_id, new.message_id, new.participant_id, since, new.participant_id, since),
         )
         existing, recent, oldest = next(iter(rows))
         return existing, int(recent), oldest or ""
@@ -185,13 +198,30 @@ class SubmissionStore:
             self._intake_switch_read = True
         return self._intake_switch
 
-    async def set_intake_open(self, is_open: bool, at: datetime) -> None:
-        await self.db.fetchall(
-            "INSERT INTO settings (key, value) VALUES (?, ?)"
-            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (_INTAKE_KEY, f"{'1' if is_open else '0'} {format_timestamp(at)}"),
-        )
+    async def set_intake_open(
+        self,
+        is_open: bool,
+        at: datetime,
+        actor: Actor | None = None,
+        request_key: str | None = None,
+    ) -> bool:
+        """An organizer's /open or /close, audited when `actor` is given. False, and nothing
+        changed, when `request_key` was handled before (the command replayed after a crash:
+        done again, it would move the switch to the moment of the replay)."""
+        stamp = format_timestamp(at)
+        async with self.db.transaction() as conn:
+            if request_key is not None and not await first_time(conn, request_key, stamp):
+                return False
+            await conn.execute_fetchall(
+                "INSERT INTO settings (key, value) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (_INTAKE_KEY, f"{'1' if is_open else '0'} {stamp}"),
+            )
+            if actor is not None:
+                action = "open" if is_open else "close"
+                await record_in_transaction(conn, actor, action, None, stamp)
         self._intake_switch = (is_open, at)
+        return True
 
     async def edit_pending_text(
         self,
@@ -200,23 +230,45 @@ class SubmissionStore:
         text: str,
         now: datetime,
         notice: Callable[[Submission], OutboxMessage],
+        quota: Quota | None = None,
     ) -> Submission | None:
         """Replace the text of a still-pending submission; None if no longer pending.
 
         Language and translation are cleared: they described the old text, and the
-        translation worker will look at the new one.
+        translation worker will look at the new one. So an accepted edit is recorded and
+        counts toward `quota` like a new submission: raises QuotaExceeded (and changes
+        nothing) when the participant is over it.
         """
-        return await self._change_pending(
-            "text = ?, language = NULL, language_confidence = NULL, translation = NULL,"
-            " translation_engine = NULL, translation_status = 'pending', translated_at = NULL,"
-            " translation_attempts = 0, translation_due_at = 0, translation_error = NULL,"
-            " translation_reviewed_by = NULL, similar_to = NULL",
-            (text,),
-            submission_id,
-            participant_id,
-            now,
-            notice,
-        )
+        async with self.db.transaction() as conn:
+            if quota is not None:
+                since = format_timestamp(quota.since)
+                used = list(
+                    await conn.execute_fetchall(
+                        f"SELECT count(*), min(at) FROM ({_QUOTA_USED})",
+                        (participant_id, since, participant_id, since),
+                    )
+                )
+                recent, oldest = used[0]
+                if int(recent) >= quota.limit:
+                    raise QuotaExceeded(parse_timestamp(oldest))
+            updated = await self._change_pending_in(
+                conn,
+                "text = ?, language = NULL, language_confidence = NULL, translation = NULL,"
+                " translation_engine = NULL, translation_status = 'pending',"
+                " translated_at = NULL, translation_attempts = 0, translation_due_at = 0,"
+                " translation_error = NULL, translation_reviewed_by = NULL, similar_to = NULL",
+                (text,),
+                submission_id,
+                participant_id,
+                now,
+                notice,
+            )
+            if updated is not None:
+                await conn.execute_fetchall(
+                    "INSERT INTO submission_edits (submission_id, at) VALUES (?, ?)",
+                    (submission_id, format_timestamp(now)),
+                )
+        return updated
 
     async def switch_kind(
         self,
@@ -257,21 +309,36 @@ class SubmissionStore:
         """Compare-and-set on (owner, status pending), with the notice queued in the same
         transaction. `assignments` is one of the constant SQL fragments above, never input."""
         async with self.db.transaction() as conn:
-            rows = list(
-                await conn.execute_fetchall(
-                    f"UPDATE submissions SET {assignments}, updated_at = ?"
-                    " WHERE id = ? AND participant_id = ? AND status = ? RETURNING *",
-                    (
-                        *values,
-                        format_timestamp(now),
-                        submission_id,
-                        participant_id,
-                        Status.PENDING,
-                    ),
-                )
+            return await self._change_pending_in(
+                conn, assignments, values, submission_id, participant_id, now, notice
             )
-            if not rows:
-                return None
-            updated = submission_from_row(rows[0])
-            await queue_in_transaction(conn, [notice(updated)], now)
+
+    async def _change_pending_in(
+        self,
+        conn: aiosqlite.Connection,
+        assignments: str,
+        values: tuple[object, ...],
+        submission_id: int,
+        participant_id: int,
+        now: datetime,
+        notice: Callable[[Submission], OutboxMessage],
+    ) -> Submission | None:
+        """_change_pending inside the caller's transaction."""
+        rows = list(
+            await conn.execute_fetchall(
+                f"UPDATE submissions SET {assignments}, updated_at = ?"
+                " WHERE id = ? AND participant_id = ? AND status = ? RETURNING *",
+                (
+                    *values,
+                    format_timestamp(now),
+                    submission_id,
+                    participant_id,
+                    Status.PENDING,
+                ),
+            )
+        )
+        if not rows:
+            return None
+        updated = submission_from_row(rows[0])
+        await queue_in_transaction(conn, [notice(updated)], now)
         return updated

@@ -18,7 +18,8 @@ from bot.i18n import Gettext
 from bot.services.readers import Readers
 from bot.services.replies import ReplyWriter, edit_key, reply_key
 from bot.telegram.callbacks import ChooseTopic, SwitchKind
-from storage.models import Kind, OutboxMessage, Submission
+from storage.errors import NotFound
+from storage.models import Kind, OutboxMessage, Status, Submission
 from storage.participants import ParticipantStore
 from storage.parties import Party
 from storage.submissions import NewSubmission, Quota, QuotaExceeded, SubmissionStore
@@ -149,10 +150,7 @@ class IntakeService:
         try:
             await self._submissions.submit(new, quota, confirm)
         except QuotaExceeded as exceeded:
-            wait = exceeded.oldest_in_window + self._rules.quota_window - now
-            answer = render.intake.rate_limited(
-                tr, self._rules.quota_limit, self._rules.window_minutes, wait.total_seconds()
-            )
+            answer = self._rate_limited(tr, exceeded, now)
             await self._replies.queue(answer.send(author.chat_id, reply_key(message.update_id)))
             return
         self._replies.wake()
@@ -221,20 +219,37 @@ class IntakeService:
             answer = render.intake.edit_refused(tr, stored)
         elif (refusal := self._refusal(tr, text, stored.kind, False)) is not None:
             answer = refusal
+        elif text == stored.text:  # nothing new (the same edit replayed): nothing to redo
+            answer = render.intake.edit_accepted(tr, stored)
         else:
-            updated = await self._submissions.edit_pending_text(
-                stored.id,
-                author.user_id,
-                text,
-                self._clock(),
-                lambda sub: render.intake.edit_accepted(tr, sub).send(author.chat_id, key),
-            )
+            # An accepted edit is a new text to translate: it counts toward the quota.
+            now = self._clock()
+            try:
+                updated = await self._submissions.edit_pending_text(
+                    stored.id,
+                    author.user_id,
+                    text,
+                    now,
+                    lambda sub: render.intake.edit_accepted(tr, sub).send(author.chat_id, key),
+                    Quota(self._rules.quota_limit, now - self._rules.quota_window),
+                )
+            except QuotaExceeded as exceeded:
+                updated, answer = None, self._rate_limited(tr, exceeded, now)
+            else:
+                answer = render.intake.edit_refused(tr, stored)
             if updated is not None:
                 self._replies.wake()
                 self._text_changed()
                 return
-            answer = render.intake.edit_refused(tr, stored)
         await self._replies.queue(answer.send(author.chat_id, key))
+
+    def _rate_limited(
+        self, tr: Gettext, exceeded: QuotaExceeded, now: datetime
+    ) -> render.base.Reply:
+        wait = exceeded.oldest_in_window + self._rules.quota_window - now
+        return render.intake.rate_limited(
+            tr, self._rules.quota_limit, self._rules.window_minutes, wait.total_seconds()
+        )
 
     async def switch_kind(
         self, author: Author, update_id: int, confirmation_message_id: int, action: SwitchKind
@@ -251,6 +266,9 @@ class IntakeService:
                 author.chat_id, confirmation_message_id, f"kind:{update_id}"
             )
 
+        own = await self._own_pending(author, action.submission_id)
+        if own is not None and own.kind is action.kind:  # already (a double tap, a replay)
+            return render.intake.kind_switched(tr, own)
         updated = await self._submissions.switch_kind(
             action.submission_id, author.user_id, action.kind, self._clock(), edited_confirmation
         )
@@ -275,6 +293,9 @@ class IntakeService:
                 author.chat_id, confirmation_message_id, f"topic:{update_id}"
             )
 
+        own = await self._own_pending(author, action.submission_id)
+        if own is not None and own.topic == action.topic:  # already (a double tap, a replay)
+            return render.intake.topic_chosen(tr, own.id, labels.get(action.topic))
         updated = await self._submissions.set_topic(
             action.submission_id, author.user_id, action.topic, self._clock(), edited_confirmation
         )
@@ -283,6 +304,15 @@ class IntakeService:
         self._replies.wake()
         await self._refresh_post(updated.id)  # the moderators' post shows the topic
         return render.intake.topic_chosen(tr, updated.id, labels.get(action.topic))
+
+    async def _own_pending(self, author: Author, submission_id: int) -> Submission | None:
+        """The author's submission while still pending, else None."""
+        try:
+            sub = await self._submissions.submission(submission_id)
+        except NotFound:
+            return None
+        mine = sub.participant_id == author.user_id and sub.status is Status.PENDING
+        return sub if mine else None
 
     async def welcome(self, author: Author, update_id: int) -> None:
         """/start: the welcome, with the live show's time when the event file has it."""

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from bot.telegram.handlers import common, moderator, participant
+from bot.telegram.handlers import common, flood, moderator, participant
 
 
 def register(app: Application, moderator_chat: int | None) -> None:  # type: ignore[type-arg]
+    flood.register(app)  # group -1: before every other handler
     common.register(app)
     participant.register(app)
     moderator.register(app, moderator_chat)
