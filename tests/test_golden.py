@@ -534,6 +534,28 @@ CASES: list[Case] = [
             c.locale, datetime(2026, 12, 10, 22, 30, tzinfo=UTC), NAIROBI
         ),
     ),
+    # the on-air screen
+    (
+        "page_words",
+        lambda c: "\n".join(f"{k}: {v}" for k, v in render.screen.page_words(c.tr).items()),
+    ),
+    ("from_place.party", lambda c: render.screen.from_place(c.tr, "US Embassy & <Nairobi>")),
+    ("from_place.participant", lambda c: render.screen.from_place(c.tr, None)),
+    (
+        "screen_links",
+        lambda c: render.screen.screen_links(
+            c.tr,
+            "https://tv.example.org/screen/s3cr3t",
+            "https://tv.example.org/order/0rd3r",
+            False,
+        ),
+    ),
+    (
+        "screen_links.renewed",
+        lambda c: render.screen.screen_links(
+            c.tr, "https://tv.example.org/screen/n3w", "https://tv.example.org/order/n3w2", True
+        ),
+    ),
     ("forget_prompt.1", lambda c: render.privacy.forget_prompt(c.tr, 1)),
     ("forget_prompt.5", lambda c: render.privacy.forget_prompt(c.tr, 5)),
     ("forgotten", lambda c: render.privacy.forgotten(c.tr)),

@@ -113,8 +113,8 @@ async def test_outbox_claims_one_message_per_chat_in_order(repo: Stores) -> None
 
 
 async def test_interrupted_sends_are_requeued(repo: Stores) -> None:
-    await repo.outbox.queue_messages([OutboxMessage(1, "send_message", {}, "x")], NOW)
-    await repo.outbox.queue_messages([OutboxMessage(-5, "send_message", {}, "y")], NOW)
+    await repo.outbox.queue_messages([OutboxMessage(1, "send_message", {"text": "x"}, "x")], NOW)
+    await repo.outbox.queue_messages([OutboxMessage(-5, "send_message", {"text": "y"}, "y")], NOW)
     claimed = await repo.outbox.claim_due_messages(NOW.timestamp(), 5, exclude_chats=[-5])
     assert [i.chat_id for i in claimed] == [1]  # the group waits for its next slot
     assert await repo.outbox.requeue_interrupted() == 1

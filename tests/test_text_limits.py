@@ -59,6 +59,7 @@ REASON = ("Off topic & <dup>. " * 30)[: render.base.REASON_CHARS]
 TITLE = ("Town Hall & <Climate> " * 10)[:200]  # bot/event.py: event.name, 200 at most
 STREAM = "https://example.org/live?" + "ref=bot&" * 250  # the event file does not bound it
 MANY = 200
+PUBLIC_URL = "https://" + "tv." * 64 + "org"  # bot/config.py: 200 characters at most
 
 
 def longer(text: str, locale: str) -> str:
@@ -153,6 +154,14 @@ def _per_text(name: str, make: Callable[[Ctx, str], object]) -> list[Case]:
 
 
 MAX_CASES: list[Case] = [
+    # the on-air screen's links: TOWNHALL_PUBLIC_URL is at most 200 characters
+    (
+        "screen_links",
+        lambda c: render.screen.screen_links(
+            c.tr, PUBLIC_URL + "/screen/" + "s" * 24, PUBLIC_URL + "/order/" + "o" * 24, True
+        ),
+    ),
+    ("from_place", lambda c: render.screen.from_place(c.tr, PLACE)),
     # participants
     ("welcome", lambda c: render.intake.welcome(c.tr, render.base.moment(c.locale, T0, NAIROBI))),
     *_per_text(
