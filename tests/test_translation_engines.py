@@ -21,7 +21,7 @@ import requests
 from aiohttp import web
 from deep_translator import constants as dt_constants
 
-from bot.services import translation
+from bot.services import http_timeouts, translation
 from bot.services.translation import (
     ENGINES,
     LANGUAGES,
@@ -191,7 +191,9 @@ async def test_install_http_timeout_bounds_plain_requests_calls(
     libre: FakeLibreTranslate, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Restore the process-wide default after the test.
-    monkeypatch.setattr(translation, "_default_http_timeout", translation._default_http_timeout)
+    monkeypatch.setattr(
+        http_timeouts, "_default_http_timeout", http_timeouts._default_http_timeout
+    )
     libre.mode = "hang"
     install_http_timeout(5)
     install_http_timeout(1)  # idempotent: the second call only changes the value

@@ -21,14 +21,10 @@ runs ``refresh_languages`` in a thread first when ``languages_due()`` says so.
 
 from __future__ import annotations
 
-import contextvars
-import functools
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
 import httpx
@@ -36,6 +32,24 @@ import requests
 from deep_translator import GoogleTranslator, LibreTranslator, MyMemoryTranslator
 from deep_translator import exceptions as dt_errors
 
+from bot.services.http_timeouts import (
+    _engine_timeout,
+    _ensure_requests_patched,
+    _responses,
+    install_http_timeout,
+)
+from bot.services.translation_codes import (
+    _CODES,
+    _DEEPL_TARGET,
+    ENGINES,
+    LANGUAGES,
+    _canonical,
+    _parse_languages,
+    _refuses_language,
+    _ServerLanguages,
+    _source_code,
+    engine_code,
+)
 from bot.services.translation_text import (
     TranslationFailed,
     _check_piece,
@@ -60,90 +74,6 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
-
-ENGINES: tuple[str, ...] = ("google", "libre", "mymemory", "microsoft", "deepl", "none")
-
-# The languages we route to engines (ISO 639-1; "tl" is Filipino/Tagalog, "ku" Kurmanji).
-LANGUAGES: tuple[str, ...] = (
-    "en", "fr", "es", "ar", "ru", "zh", "pt", "fa", "tr", "uk", "id", "sw", "hi", "ur", "bn",
-    "de", "vi", "am", "ha", "my", "it", "ja", "ko", "pl", "tl", "nl", "he", "el", "ro", "cs",
-    "hu", "sv", "th", "ms", "ta", "te", "mr", "pa", "gu", "kn", "ml", "ne", "si", "km", "lo",
-    "ps", "ku", "so", "yo", "ig", "zu", "xh", "rw", "ky", "kk", "uz", "az", "hy", "ka", "be",
-    "bg", "sr", "hr", "bs", "sl", "sk", "lt", "lv", "et", "fi", "da", "no", "is", "ga", "cy",
-    "sq", "mk", "mn", "tg", "jv",
-)  # fmt: skip
-
-# Codes people or libraries use for the same language (old ISO codes, ISO 639-2, Bokmål).
-_ALIASES: Final[Mapping[str, str]] = {
-    "fil": "tl", "iw": "he", "jw": "jv", "in": "id", "nb": "no", "nn": "no",
-}  # fmt: skip
-
-
-def _same(codes: tuple[str, ...]) -> dict[str, str]:
-    return {code: code for code in codes}
-
-
-def _except(*missing: str) -> tuple[str, ...]:
-    return tuple(code for code in LANGUAGES if code not in missing)
-
-
-# Google knows every language above; it keeps the pre-1989 codes for Hebrew and Javanese.
-_GOOGLE: Final = _same(LANGUAGES) | {"zh": "zh-CN", "he": "iw", "jv": "jw"}
-
-# LibreTranslate's upstream model set (argos-translate): used only until the server's own list
-# (GET /languages) has been read, or when it cannot be.  A server may have more or fewer models;
-# asked for one it lacks it answers 400, not retryable.  "zh" is Simplified Chinese: servers
-# since 1.7 call it "zh-Hans" but still accept "zh".
-_LIBRE: Final = _same((
-    "en", "ar", "az", "bg", "bn", "cs", "da", "de", "el", "es", "et", "fa", "fi", "fr", "ga",
-    "he", "hi", "hu", "id", "it", "ja", "ko", "lt", "lv", "ms", "nl", "pl", "pt", "ro", "ru",
-    "sk", "sl", "sq", "sv", "th", "tl", "tr", "uk", "ur", "vi", "zh",
-)) | {"no": "nb"}  # fmt: skip
-
-# MyMemory wants locale codes, exactly as deep-translator lists them (it rejects others).
-_MYMEMORY: Final[dict[str, str]] = {
-    "en": "en-GB", "fr": "fr-FR", "es": "es-ES", "ar": "ar-SA", "ru": "ru-RU", "zh": "zh-CN",
-    "pt": "pt-PT", "fa": "fa-IR", "tr": "tr-TR", "uk": "uk-UA", "id": "id-ID", "sw": "sw-KE",
-    "hi": "hi-IN", "ur": "ur-PK", "bn": "bn-IN", "de": "de-DE", "vi": "vi-VN", "am": "am-ET",
-    "ha": "ha-NE", "my": "my-MM", "it": "it-IT", "ja": "ja-JP", "ko": "ko-KR", "pl": "pl-PL",
-    "tl": "tl-PH", "nl": "nl-NL", "he": "he-IL", "el": "el-GR", "ro": "ro-RO", "cs": "cs-CZ",
-    "hu": "hu-HU", "sv": "sv-SE", "th": "th-TH", "ms": "ms-MY", "ta": "ta-IN", "te": "te-IN",
-    "mr": "mr-IN", "pa": "pa-IN", "gu": "gu-IN", "kn": "kn-IN", "ml": "ml-IN", "ne": "ne-NP",
-    "si": "si-LK", "km": "km-KH", "lo": "lo-LA", "ps": "ps-PK", "ku": "kmr-TR", "so": "so-SO",
-    "yo": "yo-NG", "ig": "ig-NG", "zu": "zu-ZA", "xh": "xh-ZA", "rw": "rw-RW", "ky": "ky-KG",
-    "kk": "kk-KZ", "uz": "uz-UZ", "az": "az-AZ", "hy": "hy-AM", "ka": "ka-GE", "be": "be-BY",
-    "bg": "bg-BG", "sr": "sr-Cyrl-RS", "hr": "hr-HR", "bs": "bs-BA", "sl": "sl-SI",
-    "sk": "sk-SK", "lt": "lt-LT", "lv": "lv-LV", "et": "et-EE", "fi": "fi-FI", "da": "da-DK",
-    "no": "nb-NO", "is": "is-IS", "ga": "ga-IE", "cy": "cy-GB", "sq": "sq-AL", "mk": "mk-MK",
-    "mn": "mn-MN", "tg": "tg-TJ", "jv": "jv-ID",
-}  # fmt: skip
-
-# Microsoft Translator (GET /languages is authoritative; Belarusian, Tajik and Javanese are
-# absent).  "pt" is Brazilian there, which reads fine to every Portuguese speaker.
-_MICROSOFT: Final = _same(_except("be", "tg", "jv")) | {
-    "zh": "zh-Hans", "tl": "fil", "ku": "kmr", "no": "nb", "sr": "sr-Cyrl", "mn": "mn-Cyrl",
-}  # fmt: skip
-
-# DeepL's source languages; target-only variants are chosen in _DEEPL_TARGET.
-_DEEPL: Final = {code: code.upper() for code in (
-    "ar", "bg", "cs", "da", "de", "el", "en", "es", "et", "fi", "fr", "hu", "id", "it", "ja",
-    "ko", "lt", "lv", "nl", "pl", "pt", "ro", "ru", "sk", "sl", "sv", "tr", "uk", "zh",
-)} | {"no": "NB"}  # fmt: skip
-
-# DeepL deprecates bare EN/PT/ZH as targets; we pick British English and European Portuguese.
-_DEEPL_TARGET: Final[Mapping[str, str]] = {"EN": "EN-GB", "PT": "PT-PT", "ZH": "ZH-HANS"}
-
-# Serbian is written in both scripts; source codes follow the script of the text.
-_SERBIAN_LATIN: Final[Mapping[str, str]] = {"microsoft": "sr-Latn", "mymemory": "sr-Latn-RS"}
-
-_CODES: Final[Mapping[str, Mapping[str, str]]] = {
-    "google": _GOOGLE,
-    "libre": _LIBRE,
-    "mymemory": _MYMEMORY,
-    "microsoft": _MICROSOFT,
-    "deepl": _DEEPL,
-    "none": {},
-}
 
 
 class Engine(Protocol):
@@ -175,85 +105,6 @@ class Engine(Protocol):
         ...
 
     def translate(self, text: str, source: str, target: str) -> str: ...
-
-
-# ----------------------------------------------------------------------------- language codes
-
-
-def _canonical(language: str) -> str:
-    primary = language.strip().lower().replace("_", "-").split("-")[0]
-    return _ALIASES.get(primary, primary)
-
-
-def engine_code(engine: str, language: str) -> str | None:
-    """Our language code -> the engine's code, or None when the engine lacks the language."""
-    if engine not in _CODES:
-        raise ValueError(f"unknown translation engine {engine!r}; expected one of {ENGINES}")
-    return _CODES[engine].get(_canonical(language))
-
-
-def _has_cyrillic(text: str) -> bool:
-    return any("\u0400" <= ch <= "\u04ff" for ch in text)
-
-
-def _source_code(engine: str, language: str, text: str) -> str | None:
-    if _canonical(language) == "sr" and engine in _SERBIAN_LATIN and not _has_cyrillic(text):
-        return _SERBIAN_LATIN[engine]
-    return engine_code(engine, language)
-
-
-# ----------------------------------------------------------------------------- HTTP timeouts
-
-_default_http_timeout: float | None = None
-# Set by an engine for the duration of its call, so each engine keeps its own timeout.
-_engine_timeout: contextvars.ContextVar[float | None] = contextvars.ContextVar(
-    "townhall_engine_timeout", default=None
-)
-# Set by an engine that needs the server's answer after deep-translator dropped it (the error
-# message of a 400): every response of the call is appended there.
-_responses: contextvars.ContextVar[list[Any] | None] = contextvars.ContextVar(
-    "townhall_engine_responses", default=None
-)
-_PATCH_MARK: Final = "_townhall_default_timeout"
-_patch_lock = threading.Lock()
-
-
-def _with_default_timeout(request: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(request)
-    def wrapper(self: Any, method: Any, url: Any, *args: Any, **kwargs: Any) -> Any:
-        # A positional timeout would be the 7th argument after method and url.
-        if len(args) < 7 and kwargs.get("timeout") is None:
-            timeout = _engine_timeout.get() or _default_http_timeout
-            if timeout is not None:
-                kwargs["timeout"] = timeout
-        response = request(self, method, url, *args, **kwargs)
-        sink = _responses.get()
-        if sink is not None:
-            sink.append(response)
-        return response
-
-    setattr(wrapper, _PATCH_MARK, True)
-    return wrapper
-
-
-def _ensure_requests_patched() -> None:
-    session_class: Any = requests.sessions.Session
-    with _patch_lock:  # engines may be built from several threads; wrap exactly once
-        if not getattr(session_class.request, _PATCH_MARK, False):
-            session_class.request = _with_default_timeout(session_class.request)
-
-
-def install_http_timeout(seconds: float) -> None:
-    """Give every ``requests`` call in this process a timeout unless it sets its own.
-
-    deep-translator calls requests without a timeout, so a server that accepts and never
-    answers would hang a worker thread forever.  Idempotent: calling again changes the value.
-    """
-    global _default_http_timeout
-    if seconds <= 0:
-        raise ValueError("timeout must be positive")
-    _default_http_timeout = seconds
-    _ensure_requests_patched()
 
 
 # ----------------------------------------------------------------------------- failure mapping
@@ -545,80 +396,6 @@ class LibreEngine(_DeepTranslatorEngine):
         # deep-translator's Libre list has 17 languages; the server decides what it supports.
         translator.source, translator.target = source, target
         return translator
-
-
-@dataclass(frozen=True, slots=True)
-class _ServerLanguages:
-    """What a LibreTranslate server said it translates, in our codes."""
-
-    codes: Mapping[str, str]  # our code -> the server's
-    targets: Mapping[str, frozenset[str]]  # source -> targets
-
-
-_PLAIN_CODE: Final = re.compile(r"[a-z]{2,3}")
-
-
-def _parse_languages(data: object) -> _ServerLanguages:
-    """``GET /languages``: a list of ``{"code", "name", "targets"}``; ValueError otherwise.
-
-    Several server codes can be one of ours ("zh-Hans" and "zh-Hant"; "pt" and "pt-BR"): the
-    one spelled like ours wins, then the upstream one, then Simplified, then the first listed.
-    """
-    if not isinstance(data, list):
-        raise ValueError("not a list")
-    entries: list[tuple[str, list[str]]] = []
-    for entry in data:
-        if not isinstance(entry, dict) or not isinstance(entry.get("code"), str):
-            raise ValueError("an entry without a code")
-        targets = entry.get("targets")
-        if not isinstance(targets, list):
-            targets = []
-        entries.append((entry["code"], [t for t in targets if isinstance(t, str)]))
-    if not entries:
-        raise ValueError("no languages")
-    listed = [code for code, _ in entries]
-    codes: dict[str, str] = {}
-    for code in listed + [t for _, targets in entries for t in targets]:
-        ours = _canonical(code)
-        if _PLAIN_CODE.fullmatch(ours) and (
-            ours not in codes or _preference(ours, code) < _preference(ours, codes[ours])
-        ):
-            codes[ours] = code
-    pairs: dict[str, frozenset[str]] = {}
-    for code, targets in entries:
-        ours = _canonical(code)
-        if codes.get(ours) != code:
-            continue
-        # An entry without targets (servers before 1.3) translates into every listed language.
-        reachable = targets or listed
-        pairs[ours] = frozenset(
-            _canonical(t) for t in reachable if codes.get(_canonical(t)) == t and t != code
-        )
-    return _ServerLanguages(codes, pairs)
-
-
-def _preference(ours: str, code: str) -> int:
-    if code == ours:
-        return 0
-    if code == _LIBRE.get(ours):
-        return 1
-    return 2 if code.endswith("-Hans") else 3
-
-
-def _refuses_language(response: Any, codes: tuple[str, str]) -> bool:
-    """A 400 whose message names one of the codes we sent ("sw is not supported")."""
-    if getattr(response, "status_code", None) != 400:
-        return False
-    try:
-        message = response.json().get("error")
-    except (ValueError, AttributeError):
-        return False
-    if not isinstance(message, str):
-        return False
-    return any(
-        re.search(rf"(?<![\w-]){re.escape(code)}(?![\w-])", message, re.IGNORECASE)
-        for code in codes
-    )
 
 
 def _libre_base(url: str) -> str:
