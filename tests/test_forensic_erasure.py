@@ -588,6 +588,8 @@ async def test_purge_edits_the_moderators_posts(fake: FakeTelegram, tmp_path: Pa
         sid, _ = await ask(bot, ACTIVIST, FIRST, "es")
         await translated(bot, sid)
         await fake.wait_for(lambda: FIRST_EN in post_text(bot, sid), timeout=15)
+        # Received before the cutoff (the same second would not be "older than 0 days").
+        bot.execute("UPDATE submissions SET created_at = '2020-01-01T00:00:00Z'")
         # As the operator runs it: with the bot's own settings (the moderators' group).
         env = {"TOWNHALL_DB": str(bot.settings.db_path), "TOWNHALL_MODERATOR_CHAT": str(GROUP)}
         code, _, err = await run_cli("purge", "--older-than", "0", env=env)
