@@ -118,8 +118,9 @@ async def test_screenshots_in_six_scripts(bot: RunningBot, tmp_path: Path) -> No
         await asyncio.to_thread(browser.get, links["screen"])
         await asyncio.to_thread(
             until,
-            lambda: browser.find_element(By.TAG_NAME, "body").get_attribute("data-state")
-            == "idle",
+            lambda: (
+                browser.find_element(By.TAG_NAME, "body").get_attribute("data-state") == "idle"
+            ),
         )
         await asyncio.to_thread(browser.save_screenshot, str(folder / "idle.png"))
         for name, (_language, text) in SCRIPTS.items():
