@@ -1,26 +1,28 @@
-"""The `townhall-bot` command: run | check | export | stats | backup | restore."""
+"""The `townhall-bot` command: run | check | export | stats | backup | restore.
+
+Each command imports what it needs when it runs. `export` reads TOWNHALL_DB and no other
+setting, and loads no Telegram, asyncio, aiosqlite, logging set-up or event file (see
+`python -X importtime -m bot export`).
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import dataclasses
-import json
 import os
-import shutil
 import sys
-import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
-from bot.config import ConfigError, Settings, load_settings
-from bot.logs import configure_for
 from storage.models import Kind, Status
 
 if TYPE_CHECKING:  # the commands import only what they need when they run
+    import sqlite3
+
+    from bot.config import Settings
     from storage import Stores
     from storage.erasure import PostEdits
+    from storage.export import ExportQuery
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -88,6 +90,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "export":  # reads TOWNHALL_DB and nothing else
+        return _export(_database_path(), args)
+    from bot.config import ConfigError
+    from bot.logs import configure_for
+
     try:
         settings = _settings(args)
         if args.command in ("run", "check"):
@@ -99,7 +106,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     handlers = {
         "run": lambda: _run(settings, args.health_port),
         "check": lambda: _check(settings),
-        "export": lambda: _export(settings, args),
         "stats": lambda: _stats(settings, args.ops, args.chart),
         "backup": lambda: _backup(settings, args.path, args.force),
         "restore": lambda: _restore(settings, args.path),
@@ -110,6 +116,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _settings(args: argparse.Namespace) -> Settings:
     """Environment first; `run`'s flags override it."""
+    import dataclasses
+
+    from bot.config import ConfigError, load_settings
+
     settings = load_settings()
     if args.command != "run":
         return settings
@@ -127,6 +137,8 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _run(settings: Settings, health_port: int | None) -> int:
+    import asyncio
+
     from bot.runner import StartupError, run_bot
 
     try:
@@ -138,6 +150,8 @@ def _run(settings: Settings, health_port: int | None) -> int:
 
 
 def _check(settings: Settings) -> int:
+    import asyncio
+
     from bot.check import run_checks
 
     results = asyncio.run(run_checks(settings))
@@ -146,18 +160,18 @@ def _check(settings: Settings) -> int:
     return EXIT_OK if all(r.ok for r in results) else EXIT_FAILURE
 
 
-def _export(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.services import export
-    from storage.db import open_reader
-    from storage.export import (
-        AUDIT_COLUMNS,
-        ExportFilter,
-        iter_audit_rows,
-        iter_export_rows,
-    )
+def _database_path() -> Path:
+    """TOWNHALL_DB, read as bot.config.load_settings reads it: all that `export` needs, so
+    it loads and checks no other setting."""
+    return Path(os.environ.get("TOWNHALL_DB", "").strip() or "townhall.db")
 
-    if not settings.db_path.exists():
-        print(f"townhall-bot: no database at {settings.db_path} (TOWNHALL_DB)", file=sys.stderr)
+
+def _export(db_path: Path, args: argparse.Namespace) -> int:
+    from storage.export import ExportFilter, audit_query, submission_query
+    from storage.files import open_reader
+
+    if not db_path.exists():
+        print(f"townhall-bot: no database at {db_path} (TOWNHALL_DB)", file=sys.stderr)
         return EXIT_FAILURE
     if args.format == "xlsx" and args.output is None and sys.stdout.isatty():
         print("townhall-bot: an XLSX file is binary: use --output PATH", file=sys.stderr)
@@ -165,11 +179,10 @@ def _export(settings: Settings, args: argparse.Namespace) -> int:
     if args.output is not None and (refusal := _refusal(args.output, args.force)):
         return _refuse(refusal)
     where = ExportFilter(tuple(args.status or ()), args.kind, args.with_identities)
-    conn = open_reader(settings.db_path)
+    query = audit_query() if args.audit else submission_query(where)
+    conn = open_reader(db_path)
     try:
-        rows = iter_audit_rows(conn) if args.audit else iter_export_rows(conn, where)
-        columns = tuple(AUDIT_COLUMNS) if args.audit else export.COLUMNS
-        count = _write_export(args.format, rows, columns, args.output, args.bom, args.force)
+        count = _write_export(conn, query, args.format, args.output, args.bom, args.force)
     except _Refused as refused:
         return _refuse(str(refused))
     finally:
@@ -180,35 +193,31 @@ def _export(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _write_export(
+    conn: sqlite3.Connection,
+    query: ExportQuery,
     fmt: str,
-    rows: Iterable[Sequence[object]],
-    columns: Sequence[str],
     output: Path | None,
     bom: bool = False,
     force: bool = False,
 ) -> int:
-    from bot.services import export
+    """Rendered by SQLite (bot.services.export.write_export), written as UTF-8 bytes: to
+    standard output, or to a new file."""
+    from bot.services.export import export_format, write_export
 
-    writer = export.write_csv if fmt == "csv" else export.write_json
-    bom = bom and fmt == "csv"
+    kind = export_format(fmt)
+
+    def write(out: IO[bytes]) -> int:
+        return write_export(conn, query, kind, out, bom=bom)
+
     if output is None:
-        if fmt == "xlsx":
-            count = export.write_xlsx(rows, sys.stdout.buffer, columns)
-            sys.stdout.buffer.flush()
-            return count
-        if bom:
-            sys.stdout.write("\ufeff")
-        count = writer(rows, sys.stdout, columns)
         sys.stdout.flush()
+        count = write(sys.stdout.buffer)
+        sys.stdout.buffer.flush()
         return count
     descriptor = _new_private_file(output, force)
     try:
-        if fmt == "xlsx":
-            with os.fdopen(descriptor, "wb") as binary:
-                return export.write_xlsx(rows, binary, columns)
-        encoding = "utf-8-sig" if bom else "utf-8"
-        with os.fdopen(descriptor, "w", encoding=encoding, newline="") as handle:
-            return writer(rows, handle, columns)
+        with os.fdopen(descriptor, "wb") as binary:
+            return write(binary)
     except BaseException:
         output.unlink(missing_ok=True)  # ours, half written
         raise
@@ -236,8 +245,8 @@ def _refusal(target: Path, force: bool) -> str | None:
 
 
 def _new_private_file(target: Path, force: bool) -> int:
-    """`target` created 0600 (storage.db.create_private_file), or _Refused."""
-    from storage.db import create_private_file
+    """`target` created 0600 (storage.files.create_private_file), or _Refused."""
+    from storage.files import create_private_file
 
     refusal = _refusal(target, force)
     if refusal is not None:
@@ -254,6 +263,10 @@ def _refuse(message: str) -> int:
 
 
 def _stats(settings: Settings, ops: bool, chart: Path | None) -> int:
+    import asyncio
+    import dataclasses
+    import json
+    import time
 
     from bot.ops import health_document
     from storage import open_database
@@ -307,6 +320,8 @@ def _backup(settings: Settings, target: Path, force: bool) -> int:
 
 
 def _restore(settings: Settings, source: Path) -> int:
+    import shutil
+
     from bot.ops import AlreadyRunning, hold_database_lock
     from storage.db import integrity_problems, private_database_files
 
@@ -333,6 +348,7 @@ def _restore(settings: Settings, source: Path) -> int:
 
 
 def _purge(settings: Settings, days: int) -> int:
+    import asyncio
     from datetime import UTC, datetime, timedelta
 
     from storage import Stores, open_database

@@ -8,12 +8,9 @@ coroutine's transaction from interleaving with another's statements on that conn
 from __future__ import annotations
 
 import asyncio
-import errno
-import logging
 import os
 import re
 import sqlite3
-import stat
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -24,18 +21,17 @@ import aiosqlite
 
 from storage.errors import MigrationError
 
-_MIGRATION_NAME = re.compile(r"^(\d+)_[\w-]+\.sql$")
-# Readers (exports while the bot runs) wait this long for the writer instead of failing.
-BUSY_TIMEOUT_MS = 5000
-# Files that hold participants' words (the database and its journals, backups, exports) are
-# readable by their owner only, whatever the umask; folders we create for them likewise.
-PRIVATE_FILE_MODE = 0o600
-PRIVATE_FOLDER_MODE = 0o700
-_JOURNALS = ("-wal", "-shm", "-journal")
-_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+# The files' modes and the read-only connection live in storage.files (no asyncio there, for
+# the export command); re-exported here, where callers have always found them.
+from storage.files import BUSY_TIMEOUT_MS as BUSY_TIMEOUT_MS
+from storage.files import PRIVATE_FILE_MODE as PRIVATE_FILE_MODE
+from storage.files import PRIVATE_FOLDER_MODE as PRIVATE_FOLDER_MODE
+from storage.files import create_private_file as create_private_file
+from storage.files import journals_of
+from storage.files import open_reader as open_reader
+from storage.files import private_database_files as private_database_files
 
-_log = logging.getLogger(__name__)
+_MIGRATION_NAME = re.compile(r"^(\d+)_[\w-]+\.sql$")
 
 
 def migrations() -> list[tuple[int, str]]:
@@ -152,16 +148,6 @@ async def open_database(path: str | Path) -> Database:
     return Database(conn, str(path))
 
 
-def open_reader(path: str | Path) -> sqlite3.Connection:
-    """A read-only connection for exports: streams rows while the bot keeps writing (WAL)."""
-    private_database_files(path, create=False)  # SQLite may create the -shm for a reader
-    uri = f"file:{Path(path).resolve()}?mode=ro"
-    conn = sqlite3.connect(uri, uri=True)
-    conn.row_factory = sqlite3.Row
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    return conn
-
-
 def backup_database(source: str | Path, target: str | Path, *, replace: bool = False) -> int:
     """An online, consistent copy through SQLite's backup API; returns the pages copied.
 
@@ -194,82 +180,12 @@ def backup_database(source: str | Path, target: str | Path, *, replace: bool = F
         finally:
             src.close()
     except BaseException:
-        for name in (target, *_journals_of(target)):
+        for name in (target, *journals_of(target)):
             name.unlink(missing_ok=True)
         raise
     finally:
         os.close(descriptor)
     return copied
-
-
-def create_private_file(path: str | Path, *, replace: bool = False) -> int:
-    """Create `path` for writing, mode 0600 whatever the umask; returns its open descriptor.
-
-    Never writes through a symlink or over what is there: an existing path (a file, a
-    directory, a symlink even dangling) raises FileExistsError. With `replace`, an existing
-    file or symlink is removed first (the link itself, never what it points to); a directory
-    still raises IsADirectoryError.
-    """
-    target = Path(path)
-    if replace:
-        try:
-            info = os.lstat(target)
-        except FileNotFoundError:
-            pass
-        else:
-            if stat.S_ISDIR(info.st_mode):
-                raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(target))
-            target.unlink()
-    # O_EXCL alone refuses any existing name, a dangling symlink included; O_NOFOLLOW too.
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_CLOEXEC
-    descriptor = os.open(target, flags, PRIVATE_FILE_MODE)
-    try:
-        os.fchmod(descriptor, PRIVATE_FILE_MODE)  # a umask may have removed owner bits too
-    except BaseException:
-        os.close(descriptor)
-        raise
-    return descriptor
-
-
-def private_database_files(path: str | Path, *, create: bool) -> None:
-    """Make the database file (created if `create` and missing) and its -wal, -shm and
-    -journal readable and writable by their owner only: a new or empty file becomes exactly
-    0600, one with content loses every permission beyond 0600 (it is never widened).
-
-    Follows a symlink the operator set for TOWNHALL_DB, as SQLite does. Best effort: a file
-    that cannot be opened is left for SQLite to report; one owned by someone else is logged.
-    """
-    if str(path) == ":memory:" or str(path).startswith("file:"):
-        return
-    database = Path(path)
-    # O_NONBLOCK: a FIFO in the way must not hang the start.
-    flags = os.O_RDONLY | os.O_NONBLOCK | _O_CLOEXEC
-    _narrow(database, flags | (os.O_CREAT if create else 0))
-    for journal in _journals_of(database):
-        _narrow(journal, flags)
-
-
-def _narrow(name: Path, flags: int) -> None:
-    try:
-        descriptor = os.open(name, flags, PRIVATE_FILE_MODE)
-    except OSError:
-        return
-    try:
-        info = os.fstat(descriptor)
-        if not stat.S_ISREG(info.st_mode):
-            return
-        mode = stat.S_IMODE(info.st_mode)
-        wanted = PRIVATE_FILE_MODE if info.st_size == 0 else mode & PRIVATE_FILE_MODE
-        if mode != wanted:
-            os.fchmod(descriptor, wanted)
-    except OSError as error:
-        _log.warning("%s: could not make it 0600 (%s)", name, error.strerror)
-    finally:
-        os.close(descriptor)
-
-
-def _journals_of(database: Path) -> list[Path]:
-    return [database.with_name(database.name + suffix) for suffix in _JOURNALS]
 
 
 def integrity_problems(path: str | Path) -> list[str]:
