@@ -12,9 +12,12 @@ from tests.fakes.telegram_api import FakeTelegram
 ROOT = Path(__file__).resolve().parent.parent
 
 
-async def start_bot(fake: FakeTelegram, workdir: Path, **env: str) -> asyncio.subprocess.Process:
+async def start_bot(
+    fake: FakeTelegram, workdir: Path, launcher: tuple[str, ...] = ("-m", "bot", "run"), **env: str
+) -> asyncio.subprocess.Process:
     """`townhall-bot run` with a database in `workdir`, quiet logs, and `env` on top (the
-    caller's own TELEGRAM_*/TOWNHALL_* variables are left out, so a run is reproducible)."""
+    caller's own TELEGRAM_*/TOWNHALL_* variables are left out, so a run is reproducible).
+    `launcher`: the interpreter's arguments (a benchmark may start a variant with `-c`)."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "TOWNHALL_"))}
     clean.update(
         TELEGRAM_BOT_TOKEN="1:BENCH",
@@ -25,6 +28,6 @@ async def start_bot(fake: FakeTelegram, workdir: Path, **env: str) -> asyncio.su
     )
     clean.update(env)
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", env=clean, cwd=workdir,
+        sys.executable, *launcher, env=clean, cwd=workdir,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
     )  # fmt: skip

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sqlite3
 import statistics
 import sys
@@ -46,6 +45,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import botprocess  # noqa: E402
 from bot.telegram import callbacks  # noqa: E402
 from storage.models import Kind  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegram  # noqa: E402
@@ -80,21 +80,14 @@ raise SystemExit(main())
 
 async def start_bot(fake: FakeTelegram, workdir: Path, setup: str) -> asyncio.subprocess.Process:
     """`townhall-bot run` as benchmarks/botprocess.py starts it, for one of SETUPS."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "TOWNHALL_"))}
-    clean.update(
-        TELEGRAM_BOT_TOKEN="1:BENCH",
-        TELEGRAM_API_URL=fake.api_url,
-        PYTHONPATH=str(ROOT),
-        TOWNHALL_DB=str(workdir / "townhall.db"),
-        TOWNHALL_LOG_LEVEL="WARNING",
+    launcher = ("-c", UNFAIR_LAUNCHER) if setup == "off-unfair" else ("-m", "bot", "run")
+    return await botprocess.start_bot(
+        fake,
+        workdir,
+        launcher,
         TOWNHALL_TRANSLATOR="none",
         TOWNHALL_FLOOD="on" if setup == "on" else "off",
     )
-    args = ["-c", UNFAIR_LAUNCHER] if setup == "off-unfair" else ["-m", "bot", "run"]
-    return await asyncio.create_subprocess_exec(
-        sys.executable, *args, env=clean, cwd=workdir,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
 
 
 @dataclass

@@ -21,12 +21,13 @@ from datetime import datetime
 
 import aiosqlite
 
+from storage.models import (
+    ERASED_PARTICIPANT as ERASED_PARTICIPANT,
+)
 from storage.models import OutboxMessage, Submission, format_timestamp, submission_from_row
 from storage.outbox import queue_in_transaction
 from storage.translations import sha256_hex
 
-# Erased submissions belong to this placeholder participant: the Telegram id is gone.
-ERASED_PARTICIPANT = 0
 # Bumped by every erasure: in-memory copies (the similarity index) reload when it moves,
 # whichever process erased (the bot, or `townhall-bot purge` beside it).
 ERASURE_EPOCH_KEY = "erasure_epoch"

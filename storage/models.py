@@ -8,6 +8,9 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+# Erased submissions belong to this placeholder participant: the Telegram id is gone.
+ERASED_PARTICIPANT = 0
+
 
 class Kind(StrEnum):
     QUESTION = "question"

@@ -11,6 +11,7 @@ import aiosqlite
 
 from storage.db import Database
 from storage.models import (
+    ERASED_PARTICIPANT,
     TranslationJob,
     TranslationStatus,
     format_timestamp,
@@ -167,6 +168,7 @@ async def _link(conn: aiosqlite.Connection, about: int, text: str) -> None:
 
 async def _erased(conn: aiosqlite.Connection, submission_id: int) -> bool:
     rows = await conn.execute_fetchall(
-        "SELECT 1 FROM submissions WHERE id = ? AND participant_id = 0", (submission_id,)
+        "SELECT 1 FROM submissions WHERE id = ? AND participant_id = ?",
+        (submission_id, ERASED_PARTICIPANT),
     )
     return bool(list(rows))

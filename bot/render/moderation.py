@@ -59,18 +59,27 @@ def _language_line(tr: Gettext, sub: Submission) -> str:
     return f"{sub.language} {confidence}%"
 
 
+def _tags(sub: Submission, with_party_id: bool) -> str:
+    """Topic, votes and viewing party, as posts and queue lines show them after the id."""
+    tags = ""
+    if sub.topic:
+        tags += f" · 🏷 {escape_clipped(sub.topic, 40)}"
+    if sub.votes:
+        tags += f" · 👍 {sub.votes}"
+    if sub.party_place:
+        tags += f" · 🏛 {snippet(sub.party_place, _PLACE_CHARS)}"
+        if with_party_id:
+            tags += f" (party:{sub.party_id})"
+    return tags
+
+
 def post_body(
     tr: Gettext, sub: Submission, age_minutes: int | None = None, budget: int = TEXT_LIMIT
 ) -> str:
     """What moderators see of a submission: original always, translation when there is one;
     at most `budget` long (the texts are clipped to what the rest leaves them)."""
     head = f"<b>{ref(sub.id)}</b> · {kind_label(tr, sub.kind)} · {_language_line(tr, sub)}"
-    if sub.topic:
-        head += f" · 🏷 {escape_clipped(sub.topic, 40)}"
-    if sub.votes:
-        head += f" · 👍 {sub.votes}"
-    if sub.party_place:
-        head += f" · 🏛 {snippet(sub.party_place, _PLACE_CHARS)} (party:{sub.party_id})"
+    head += _tags(sub, with_party_id=True)
     if age_minutes is not None:
         head += " · " + minutes(tr, age_minutes)
     after = []
@@ -226,12 +235,7 @@ def queue_page(
     for sub in items:
         position = f"{sub.position}. " if status is Status.APPROVED else ""
         line = f"{position}{ref(sub.id)} · {sub.language or '?'} · {kind_label(tr, sub.kind)}"
-        if sub.topic:
-            line += f" · 🏷 {escape_clipped(sub.topic, 40)}"
-        if sub.votes:
-            line += f" · 👍 {sub.votes}"
-        if sub.party_place:
-            line += f" · 🏛 {snippet(sub.party_place, _PLACE_CHARS)}"
+        line += _tags(sub, with_party_id=False)
         lines.append(f"{line}\n{preview(sub)}")
     buttons = tuple(
         Button(label, data) for label, data in (("◀", nav[0]), ("▶", nav[1])) if data is not None

@@ -6,6 +6,7 @@ account. A question erased, withdrawn, merged or answered while on air turns the
 
 from __future__ import annotations
 
+import functools
 import hmac
 import io
 from collections.abc import Callable
@@ -149,8 +150,10 @@ class ScreenService:
         return found[0] if found else None
 
 
+@functools.lru_cache(maxsize=4)
 def qr_svg(link: str) -> str:
-    """A QR code of the link, as an SVG document (drawn here: no service asked)."""
+    """A QR code of the link, as an SVG document (drawn here: no service asked). Cached: the
+    state of every open page is read twice a second, and the link does not change."""
     import segno  # only the screen needs it
 
     buffer = io.BytesIO()
