@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 from tests.conftest import TOKEN, bot_env, running_bot
 from tests.fakes.telegram_api import FakeTelegram
@@ -43,6 +44,13 @@ async def test_refused_token_is_reported_without_the_token(
     assert "TELEGRAM_BOT_TOKEN" in err and TOKEN not in err and "Traceback" not in err
 
 
+SETTLED = "SELECT count(*) FROM submissions WHERE translation_status != 'pending'"
+
+
+def _detected(rows: list[Any]) -> bool:
+    return int(rows[0][0]) == 3
+
+
 async def test_export_csv_contract(fake: FakeTelegram, tmp_path: Path) -> None:
     async with running_bot(fake, tmp_path) as bot:
         fake.push_message(1, '=HYPERLINK("http://evil","click") is this safe?')
@@ -50,6 +58,9 @@ async def test_export_csv_contract(fake: FakeTelegram, tmp_path: Path) -> None:
         fake.push_message(3, "/idea -1 for bureaucracy, +1 for open data")
         for user in (1, 2, 3):
             await fake.wait_for_messages(user, 1)
+        # Both exports must read the same state: wait until language detection has settled,
+        # else the worker may label a row between the two runs.
+        await fake.wait_for(lambda: _detected(bot.query(SETTLED)), timeout=20)
         env = {"TOWNHALL_DB": str(bot.settings.db_path)}
         code, out, err = await run_cli("export", "--format", "csv", env=env)
         assert code == 0, err
@@ -68,6 +79,7 @@ async def test_export_csv_contract(fake: FakeTelegram, tmp_path: Path) -> None:
         "submitted_at",
     ]
     assert [r[1] for r in rows[1:]] == ["question", "question", "idea"]
+    assert [r[3] for r in rows[1:]] == ["en", "ar", "en"]
     assert rows[1][4].startswith("'=HYPERLINK")
     assert rows[2][4] == "ما هي خطتكم لحماية الصحفيين؟"
     assert rows[3][4] == "'-1 for bureaucracy, +1 for open data"
