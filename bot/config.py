@@ -6,6 +6,7 @@ line instead of a traceback. The token is kept out of repr() and of every messag
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -169,8 +170,8 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         value = float(raw)
     except ValueError:
         raise ConfigError(name, f"{raw!r} is not a number") from None
-    if value <= 0:
-        raise ConfigError(name, f"must be positive, got {raw}")
+    if not math.isfinite(value) or value <= 0:  # "nan" and "inf" parse as floats
+        raise ConfigError(name, f"must be a positive number, got {raw}")
     return value
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -115,6 +116,13 @@ def idle(fake: FakeTelegram, db_path: Path) -> bool:
         conn.close()
     last = fake.pushed[-1]["update_id"] if fake.pushed else 0
     return offset is not None and int(offset[0]) > last and inbox == 0 and owed == 0
+
+
+def free_port() -> int:
+    """A port free on 127.0.0.1 now (tests run in parallel workers: never a fixed one)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 async def wait_idle(fake: FakeTelegram, db_path: Path, timeout: float = 10.0) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 import asyncio
 import json
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -18,7 +17,7 @@ import pytest
 from bot.config import load_settings
 from bot.runner import run_bot
 from storage.outbox import OutboxStore
-from tests.conftest import RunningBot, bot_env
+from tests.conftest import RunningBot, bot_env, free_port
 from tests.fakes.telegram_api import FakeTelegram
 from tests.process import run_cli
 
@@ -83,12 +82,6 @@ def test_only_the_edge_imports_telegram() -> None:
     assert offenders == []
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 async def test_sender_survives_a_failing_claim_and_healthz_shows_it(
     fake: FakeTelegram, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -107,7 +100,7 @@ async def test_sender_survives_a_failing_claim_and_healthz_shows_it(
     monkeypatch.setattr(OutboxStore, "claim_due_messages", flaky_claim)
     db = tmp_path / "townhall.db"
     settings = load_settings(bot_env(fake, db))
-    port = _free_port()
+    port = free_port()
     stop = asyncio.Event()
     task = asyncio.create_task(run_bot(settings, stop, health_port=port))
     bot = RunningBot(fake, settings, task, stop)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -12,18 +11,12 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import TOKEN, bot_env, running_bot
+from tests.conftest import TOKEN, bot_env, free_port, running_bot
 from tests.fakes.libretranslate import FakeLibreTranslate
 from tests.fakes.telegram_api import FakeTelegram
 from tests.process import BotProcess, db_rows, run_cli
 
 SECRET = "s3cret-webhook_token"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def test_check_reports_every_part_green(fake: FakeTelegram, tmp_path: Path) -> None:

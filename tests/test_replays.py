@@ -130,7 +130,7 @@ class Replays:
         """Until what is in hand is handled, posted, translated and delivered."""
         for _ in range(2):  # and still so a moment later: nothing was about to start
             await self.fake.wait_for(self._quiet, timeout=30)
-            await asyncio.sleep(0.25)
+            await asyncio.sleep(0.1)
         await self.fake.wait_for(self._quiet, timeout=30)
 
     def effects(self) -> dict[str, Any]:

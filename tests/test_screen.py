@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import RunningBot, running_bot
+from tests.conftest import RunningBot, free_port, running_bot
 from tests.fakes.libretranslate import FakeLibreTranslate
 from tests.fakes.telegram_api import FakeTelegram
 from tests.test_browse import ask, command
@@ -29,12 +28,6 @@ timezone = "Africa/Nairobi"
 """
 LINK = re.compile(r"(http://[^\s<]+/(screen|order)/[A-Za-z0-9_-]+)")
 MARKUP_Q = "Will you answer this? <script>alert('x')</script> & <b>bold</b> please"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

@@ -136,6 +136,11 @@ def test_settings_defaults_and_token_hidden() -> None:
         ({"TELEGRAM_API_URL": "ftp://x"}, "TELEGRAM_API_URL"),
         ({"TOWNHALL_RATE_LIMIT": "0"}, "TOWNHALL_RATE_LIMIT"),
         ({"TOWNHALL_REJECTION_NOTICES": "maybe"}, "TOWNHALL_REJECTION_NOTICES"),
+        ({"TOWNHALL_SEND_RATE": "nan"}, "TOWNHALL_SEND_RATE"),
+        ({"TOWNHALL_SEND_RATE": "inf"}, "TOWNHALL_SEND_RATE"),
+        ({"TOWNHALL_TRANSLATOR_TIMEOUT": "-1"}, "TOWNHALL_TRANSLATOR_TIMEOUT"),
+        ({"TOWNHALL_FLOOD_REFILL": "nan"}, "TOWNHALL_FLOOD_REFILL"),
+        ({"TOWNHALL_FLOOD": "sometimes"}, "TOWNHALL_FLOOD"),
     ],
 )
 def test_bad_settings_name_the_variable(env: dict[str, str], variable: str) -> None:

@@ -11,8 +11,8 @@ removed. JSON is a list of objects with native types.
 SQLite renders the rows (storage.export.iter_rendered): a JSON object, or a CSV line or an
 XLSX row with its texts raw between markers, which are escaped here a page at a time with
 bytes methods that run in C (CSV: quotes doubled, formula-like cells defused; XLSX: XML
-escaped, what XML cannot carry removed, the markup put in). `write_csv`, `write_json` and
-`write_xlsx` write rows of values the same way, for callers that have values, not a query.
+escaped, what XML cannot carry removed, the markup put in). `write_csv` writes rows of
+values by the same rules, for callers that have values, not a query.
 
 Files are created 0600 (storage.files.create_private_file): exports hold participants' words.
 """
@@ -67,10 +67,6 @@ Row = Sequence[object]  # values in the order of the columns
 
 def neutralise(cell: str) -> str:
     return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
-
-
-def _text(value: object) -> str:
-    return "" if value is None else str(value)
 
 
 def export_to_file(db_path: Path, fmt: str, where: ExportFilter, path: Path) -> int:
@@ -224,30 +220,6 @@ def _may_run(cells: tuple[Any, ...]) -> bool:
     except TypeError:  # numbers among them: look at the text cells only
         texts = filter(None, filter(_IS_TEXT, cells))
         return not _FORMULA_FIRST.isdisjoint(map(_FIRST, texts))
-
-
-def write_json(rows: Iterable[Row], out: TextIO, columns: Sequence[str] = COLUMNS) -> int:
-    """A JSON list of objects, one per line, written as it goes."""
-    import json  # only here
-
-    out.write("[")
-    count = 0
-    for row in rows:
-        out.write(",\n" if count else "\n")
-        out.write(json.dumps(dict(zip(columns, row, strict=True)), ensure_ascii=False))
-        count += 1
-    out.write("\n]\n")
-    return count
-
-
-def write_xlsx(rows: Iterable[Row], out: IO[bytes], columns: Sequence[str] = COLUMNS) -> int:
-    """A one-sheet workbook; the sheet is streamed into the zip, never held in memory."""
-    count = 0
-    with _sheet(out) as sheet:
-        sheet.write(_xlsx_row(1, columns))
-        for count, row in enumerate(rows, start=1):
-            sheet.write(_xlsx_row(count + 1, [_text(value) for value in row]))
-    return count
 
 
 def _xlsx_row(number: int, cells: Sequence[str]) -> bytes:
