@@ -40,6 +40,8 @@ from bot.services.replies import ReplyWriter, reply_key
 _log = logging.getLogger(__name__)
 
 MAX_KEYS = 100_000  # buckets kept at most, whatever happens (about 150 bytes each)
+# Update ids let through, remembered for retries: more than the poller ever has in flight.
+PAID_REMEMBERED = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,15 +108,20 @@ class FloodGate:
         self._clock = clock
         self._max_keys = max_keys
         self._buckets: OrderedDict[FloodKey, _Bucket] = OrderedDict()
+        # Updates already let through: the same update handled again (the database failed
+        # under its handler, so the poller hands it over again) is not charged twice.
+        self._paid: OrderedDict[int, None] = OrderedDict()
         self.warned = 0
         self.dropped = 0
 
     def __len__(self) -> int:
         return len(self._buckets)
 
-    def admit(self, key: FloodKey, user_id: int) -> Admission:
-        """Count one update from `user_id` against `key`'s budget."""
+    def admit(self, key: FloodKey, user_id: int, update_id: int | None = None) -> Admission:
+        """Count one update from `user_id` against `key`'s budget (once per `update_id`)."""
         if not self.enabled or self._is_exempt(user_id):
+            return _PASS
+        if update_id is not None and update_id in self._paid:
             return _PASS
         now = self._clock()
         self._evict(now)
@@ -126,6 +133,7 @@ class FloodGate:
             self._refill(bucket, now)
         if bucket.tokens >= 1.0:
             bucket.tokens -= 1.0
+            self._remember_paid(update_id)
             return _PASS
         if bucket.warned:
             self.dropped += 1
@@ -135,6 +143,13 @@ class FloodGate:
         wait = max(1, math.ceil((1.0 - bucket.tokens) * self._refill_s - 1e-6))
         _log.info("flood control: one %s over its budget, told to wait %d s", key.scope, wait)
         return Admission(Verdict.WARN, wait)
+
+    def _remember_paid(self, update_id: int | None) -> None:
+        if update_id is None:
+            return
+        self._paid[update_id] = None
+        if len(self._paid) > PAID_REMEMBERED:  # only retries of updates in flight matter
+            self._paid.popitem(last=False)
 
     def _refill(self, bucket: _Bucket, now: float) -> None:
         bucket.tokens = min(self._burst, bucket.tokens + (now - bucket.stamp) / self._refill_s)
@@ -169,8 +184,8 @@ class FloodService:
         self._replies = replies
         self._locale_in = locale_in
 
-    def admit(self, key: FloodKey, user_id: int) -> Admission:
-        return self.gate.admit(key, user_id)
+    def admit(self, key: FloodKey, user_id: int, update_id: int | None = None) -> Admission:
+        return self.gate.admit(key, user_id, update_id)
 
     async def warning(self, author: Author, wait_s: int) -> render.base.Reply:
         tr = self._locales.get(await self._locale_in(author))

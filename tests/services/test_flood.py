@@ -42,6 +42,18 @@ def test_a_burst_passes_then_one_warning_then_silence() -> None:
     assert (g.warned, g.dropped) == (1, 59)
 
 
+def test_an_update_handled_again_after_a_database_failure_is_charged_once() -> None:
+    """The poller hands an update over again when the database failed under its handler
+    (during a 12 s lock, many times): the sender's budget pays for it once."""
+    clock = Clock()
+    g = gate(clock, burst=3)
+    key = FloodKey.account(HONEST)
+    retried = [g.admit(key, HONEST, update_id=7).verdict for _ in range(30)]
+    assert retried == [Verdict.PASS] * 30
+    fresh = [g.admit(key, HONEST, update_id=u).verdict for u in (8, 9, 10)]
+    assert fresh == [Verdict.PASS, Verdict.PASS, Verdict.WARN]
+
+
 def test_the_warning_says_how_long_until_the_next_update_passes() -> None:
     clock = Clock()
     g = gate(clock, burst=2, refill_s=3.0)

@@ -56,7 +56,7 @@ async def gate(update: Update, ctx: BotContext) -> None:
         return
     key, author = budget
     flood = ctx.services.flood
-    admission = flood.admit(key, author.user_id)
+    admission = flood.admit(key, author.user_id, update.update_id)
     if admission.passed:
         return
     if admission.verdict is Verdict.WARN:
