@@ -92,7 +92,8 @@ class TranslationJob:
     text: str
     language: str | None
     language_confidence: float | None
-    # The sender's Telegram language: a prior for short texts.
+    # The language the sender chose with /language, else their Telegram language: a prior for
+    # short or unclear texts (see bot/services/language.py).
     hint: str | None
     attempts: int
 

@@ -29,10 +29,11 @@ class TranslationStore:
     async def due_translations(
         self, now: float, limit: int, exclude_ids: Sequence[int] = ()
     ) -> list[TranslationJob]:
-        """Pending submissions whose next attempt is due, oldest first."""
+        """Pending submissions whose next attempt is due, oldest first. The hint for language
+        detection is the language the participant chose with /language, else Telegram's."""
         rows = await self.db.fetchall(
             "SELECT s.id, s.text, s.language, s.language_confidence, s.translation_attempts,"
-            " p.language_code FROM submissions AS s"
+            " coalesce(p.locale, p.language_code) AS hint FROM submissions AS s"
             " JOIN participants AS p ON p.user_id = s.participant_id"
             " WHERE s.translation_status = 'pending' AND s.translation_due_at <= ?"
             " AND s.id NOT IN (SELECT value FROM json_each(?))"
@@ -45,7 +46,7 @@ class TranslationStore:
                 text=r["text"],
                 language=r["language"],
                 language_confidence=r["language_confidence"],
-                hint=r["language_code"],
+                hint=r["hint"],
                 attempts=r["translation_attempts"],
             )
             for r in rows

@@ -25,6 +25,7 @@ from bot.services.language import (
     marker_counts,
     normalise_code,
 )
+from bot.services.language_words import apply_words, word_table
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -312,6 +313,53 @@ def test_word_evidence_leaves_a_sure_model_and_unlisted_languages_alone() -> Non
     assert apply_markers(unlisted, "yang dan di ke dari ini itu untuk") == unlisted
     scores = apply_markers({"en": 0.6, "id": 0.4}, "Download file untuk offline")
     assert scores["id"] > scores["en"] and sum(scores.values()) == pytest.approx(1.0)
+
+
+# Short labels the character model reads as a look-alike, put right by how common each word
+# is in each language (language_words.py). From the tuning set's sources.
+FREQUENT_WORDS: list[tuple[str, str]] = [
+    ("en", "Cannot open database"),
+    ("en", "Document permissions"),
+    ("en", "Include anniversaries"),
+    ("en", "Select media directory"),
+    ("fr", "Nombre entier invalide"),
+    ("fr", "Inclure la profession"),
+    ("es", "Alternar vista previa"),
+    ("es", "Resultados promocionados"),
+]
+
+
+@pytest.mark.parametrize(("language", "text"), FREQUENT_WORDS)
+def test_word_frequencies_tell_look_alikes_apart(
+    shipped: Detector, language: str, text: str
+) -> None:
+    assert shipped.detect(text).language == language
+
+
+def test_word_table_lookups_and_shares() -> None:
+    table = word_table(DEFAULT_CANDIDATES)
+    assert table is not None and {"en", "es", "pt", "ru", "uk"} <= set(table.languages)
+    the, perguntas, unknown = table.zipf(["the", "perguntas", "qzxv"])
+    assert the["en"] > 7 and the["en"] > the.get("fr", 0.0)
+    assert "pt" in perguntas and "es" not in perguntas
+    assert unknown == {}
+    # Among the languages with a table only: Swahili (none) keeps its share.
+    scores = apply_words({"sw": 0.3, "tl": 0.35, "en": 0.35}, "the people of the world", table)
+    assert scores["sw"] == pytest.approx(0.3) and scores["en"] > 0.69
+    assert apply_words({"sw": 0.5, "en": 0.5}, "the", table) == {"sw": 0.5, "en": 0.5}
+    # No word any table knows: unchanged.
+    assert apply_words({"es": 0.5, "pt": 0.5}, "Qzxv", table) == {"es": 0.5, "pt": 0.5}
+
+
+def test_without_the_word_file_the_detector_still_works(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import bot.services.language_words as words
+
+    monkeypatch.setattr(words, "WORDS_FILE", tmp_path / "missing.xz")
+    monkeypatch.setattr(words, "_tables", {})
+    assert word_table(DEFAULT_CANDIDATES) is None
+    assert make_detector().detect(SENTENCES[0][1]).language == "en"
 
 
 def test_hint_still_decides_after_the_word_evidence(shipped: Detector) -> None:

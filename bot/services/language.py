@@ -13,13 +13,16 @@ cannot:
    Greek, Hebrew...) that is the answer, with confidence 1.0; no model is asked;
 3. model: otherwise the backend scores the script's candidates only (Arabic script: ar fa ur
    ps; Cyrillic: ru uk; Latin: ...), so a short Chinese text can never come out Korean;
-4. words: where the model is unsure (below MARKER_CONFIDENCE), the look-alikes' frequent
-   function words, and letters and endings no neighbour uses, reweigh its scores (Hindi
-   है/में/का against Nepali छ/मा/-हरू and Marathi आहे/मध्ये/-च्या; Spanish el/y/del against
-   Portuguese o/do/não; Ukrainian і/ї/є against Russian ы/э/ъ...), and a Devanagari text
-   with no Nepali or Marathi marker leans to Hindi;
-5. prior: for a short text or a low-confidence answer, the sender's Telegram language (the
-   hint) is boosted, if it is one of the script's candidates. A long, clear text ignores it.
+4. words: where the model is unsure (below MARKER_CONFIDENCE), first how common each word is
+   in each look-alike language with a frequency table (language_words.py: Spanish "red"
+   against Portuguese "rede", English "available" against French "disponible"), then the
+   look-alikes' frequent function words, and letters and endings no neighbour uses, reweigh
+   its scores (Hindi है/में/का against Nepali छ/मा/-हरू and Marathi आहे/मध्ये/-च्या; Spanish
+   el/y/del against Portuguese o/do/não; Ukrainian і/ї/є against Russian ы/э/ъ...), and a
+   Devanagari text with no Nepali or Marathi marker leans to Hindi;
+5. prior: for a short text or a low-confidence answer, the sender's language (the hint: the
+   language they chose with /language, else Telegram's) is boosted, if it is one of the
+   script's candidates. A long, clear text ignores it.
 
 Confidence is the model's probability among the script's candidates (py3langid's renormalised
 over them, langdetect's as it reports it), renormalised again when the words or the prior
@@ -45,6 +48,7 @@ from typing import Any, Protocol
 from bot.services.language_markers import LISTED_LANGUAGES as LISTED_LANGUAGES
 from bot.services.language_markers import apply_markers as apply_markers
 from bot.services.language_markers import marker_counts as marker_counts
+from bot.services.language_words import WordTable, apply_words, word_table
 
 UNDETERMINED = "und"
 
@@ -356,6 +360,7 @@ class ScriptAwareDetector:
         self.languages: frozenset[str] = frozenset(
             language for languages in self._by_script.values() for language in languages
         )
+        self._words: WordTable | None = word_table(self.languages)
 
     def detect(self, text: str, hint: str | None = None) -> Detection:
         cleaned, counts = cleaned_and_counted(text)
@@ -365,7 +370,8 @@ class ScriptAwareDetector:
         plausible = self._by_script.get(dominant_script(counts), ())
         if len(plausible) <= 1:
             return Detection(plausible[0], 1.0) if plausible else NO_LANGUAGE
-        scores = apply_markers(self._scores(cleaned, plausible), cleaned)
+        scores = apply_words(self._scores(cleaned, plausible), cleaned, self._words)
+        scores = apply_markers(scores, cleaned)
         sender = normalise_code(hint) if hint else None
         return best_of(apply_hint(scores, sender, short=weight < SHORT_TEXT_WEIGHT))
 

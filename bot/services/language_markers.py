@@ -204,6 +204,10 @@ _MARKER_ENDINGS: dict[str, str] = {
     "aje": "es", "ía": "es", "ías": "es", "ón": "es", "encia": "es", "encias": "es",
     "ancia": "es", "ancias": "es", "ência": "pt", "ências": "pt", "ância": "pt", "âncias": "pt",
     "eiro": "pt", "eira": "pt", "eiros": "pt", "eiras": "pt", "ero": "es it", "zione": "it",
+    # Spanish adverbs keep the adjective's accent (rápidamente), Portuguese ones drop it
+    # (rapidamente); Portuguese -ório where Spanish writes -orio.
+    "ámente": "es", "émente": "es", "ímente": "es", "ómente": "es", "úmente": "es",
+    "ório": "pt", "ória": "pt", "órios": "pt", "órias": "pt",
     "zioni": "it", "ità": "it", "ului": "ro", "ilor": "ro", "ție": "ro", "ții": "ro", "ția": "ro",
     "ing": "en", "ed": "en", "less": "en", "ful": "en", "ship": "en", "ness": "en", "ly": "en",
     "kan": "id", "nya": "id", "ung": "de", "ungen": "de",
@@ -224,10 +228,10 @@ _MARKER_PATTERNS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-_APOSTROPHES = str.maketrans({"\u2019": "'", "\u02bc": "'"})
+APOSTROPHES = str.maketrans({"\u2019": "'", "\u02bc": "'"})
 # A word: letters, and the combining marks that belong inside one (Indic vowel signs, Arabic
 # harakat, decomposed accents), with apostrophes inside ("l'exposition", "don't").
-_TOKEN = re.compile(
+TOKEN = re.compile(
     r"[^\W\d_](?:[^\W\d_]|[\u0300-\u036f\u064b-\u065f\u0670\u0900-\u0963\u0966-\u0dff"
     r"\u200c\u200d'])*"
 )
@@ -267,16 +271,17 @@ _ENDINGS = tuple(sorted(_ENDING_WEIGHTS, key=len, reverse=True))
 LISTED_LANGUAGES: frozenset[str] = frozenset(_MARKER_WORDS)
 
 
-def marker_counts(text: str) -> dict[str, float]:
+def marker_counts(text: str, *, words: bool = True) -> dict[str, float]:
     """For each language, how many words of `text` carry one of its markers (a word, an
     elided prefix, a letter or an ending): at most one per word and language, a weak marker
-    word (listed with "~") counting WEAK_MARKER."""
+    word (listed with "~") counting WEAK_MARKER. Without `words`, letters, endings and
+    letter groups only."""
     counts: dict[str, float] = {}
-    text = text.lower().translate(_APOSTROPHES)
+    text = text.lower().translate(APOSTROPHES)
     letters = _MARKER_LETTER_SET.intersection(text)
     patterns = [(pattern, weights) for literal, pattern, weights in _PATTERNS if literal in text]
-    for token in _TOKEN.findall(text):
-        found = _WORD_WEIGHTS.get(token)
+    for token in TOKEN.findall(text):
+        found = _WORD_WEIGHTS.get(token) if words else None
         if found is None:
             if "'" in token:
                 found = _WORD_WEIGHTS.get(token[: token.index("'") + 1])
