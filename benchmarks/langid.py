@@ -16,8 +16,9 @@ The packages are fetched once (pip, npm) into benchmarks/.cache/ at pinned versi
 Configurations: each library as shipped by its authors ("raw": all its languages, no cleaning,
 no script rules), each of our detectors (make_detector(name)) and the shipped configuration
 (make_detector() defaults), without and with the hint. The hint given is the sample's TRUE
-language, so the "+truehint" figures are an upper bound: in the bot the hint is the sender's
-Telegram language, which is usually but not always the language they write in. Accuracy per
+language, so the "+truehint" figures are an upper bound: in the bot the hint is the language
+the sender chose with /language, else their Telegram app's, which is usually but not always
+the language they write in. Accuracy per
 length bucket is macro (the mean over languages with texts in that bucket). Speed is texts
 per second of this process's CPU time on one thread (less disturbed by other work on a
 shared machine than wall time), cleaning included, and the shipped detector's speed is given
