@@ -98,6 +98,12 @@ class TranslationJob:
     attempts: int
 
 
+# OutboxMessage.priority of notices to many people at once (announcements, "on air now",
+# written answers): a chat with anything at priority 0 open (an answer to someone who just
+# wrote) goes before every chat that has only these.
+NOTICE_PRIORITY = 1
+
+
 @dataclass(frozen=True, slots=True)
 class OutboxMessage:
     """A message owed to someone, before it is queued: a Bot API method and its parameters.
@@ -114,7 +120,7 @@ class OutboxMessage:
     dedup_key: str | None = None
     coalesce_key: str | None = None
     message_ref: str | None = None
-    priority: int = 0  # lower goes first: 1 for notices to many people at once
+    priority: int = 0  # lower goes first: NOTICE_PRIORITY for notices to many people
 
 
 @dataclass(frozen=True, slots=True)

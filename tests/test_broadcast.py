@@ -168,6 +168,17 @@ async def test_broadcast_keeps_telegrams_pace(tmp_path: Path) -> None:
         # the window of them already queued went out before its confirmation.
         answered_at = sum(1 for m in announcements_to_range(fake) if m.at < confirmation.at)
         assert answered_at <= asked_at + WINDOW < 120, (asked_at, answered_at)
+        # Nor behind the window: announcements go at notice priority, so some of those
+        # queued before the confirmation went out after it.
+        sent_after = {m.chat_id for m in announcements_to_range(fake) if m.at > confirmation.at}
+        queued_before = {
+            int(chat)
+            for (chat,) in bot.values(
+                "SELECT b.chat_id FROM outbox AS b, outbox AS c WHERE c.chat_id = 612"
+                " AND b.dedup_key LIKE 'bc:%' AND b.id < c.id"
+            )
+        }
+        assert sent_after & queued_before, "the confirmation waited behind every announcement"
 
 
 def announcements_to_range(fake: FakeTelegram) -> list[SentMessage]:

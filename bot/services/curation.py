@@ -24,7 +24,7 @@ from bot.services.replies import ReplyWriter
 from bot.workers.translation import TranslationWorker
 from storage.curation import OPEN_STATUSES, CurationStore, MergeOutcome, Voices
 from storage.errors import NotFound
-from storage.models import OutboxMessage, Status, Submission
+from storage.models import NOTICE_PRIORITY, OutboxMessage, Status, Submission
 from storage.requests import request_key
 from storage.submissions import SubmissionStore
 
@@ -241,7 +241,7 @@ class CurationService:
                 # order keeps them in order.
                 for part, reply in enumerate(rendered[readers[person.chat_id], person.asked], 1):
                     key = f"answer:{answer_id}:{person.chat_id}:{part}"
-                    owed.append(replace(reply.send(person.chat_id, key), priority=1))
+                    owed.append(replace(reply.send(person.chat_id, key), priority=NOTICE_PRIORITY))
             return owed
 
         answer_id = await self._store.save_answer(

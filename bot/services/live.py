@@ -23,10 +23,8 @@ from bot.services.replies import ReplyWriter, reply_key
 from storage.curation import Listener
 from storage.errors import NotFound
 from storage.live import BOARD_NEXT, LiveChange, LiveOutcome, LiveStore, OnAir
-from storage.models import OutboxMessage
+from storage.models import NOTICE_PRIORITY, OutboxMessage
 from storage.submissions import SubmissionStore
-
-NOTICE_PRIORITY = 1
 
 
 class LiveService:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from bot import render
-from bot.services.live import NOTICE_PRIORITY, LiveService
+from bot.services.live import LiveService
 from bot.services.moderation import Staff
-from storage.models import Kind, Status
+from storage.models import NOTICE_PRIORITY, Kind, Status
 from tests.services.conftest import MODERATOR, MODERATOR_CHAT, OTHER_MODERATOR, World
 
 PUBLIC = ("shortlisted", "approved")
