@@ -17,6 +17,7 @@ import html
 import json
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import aiosqlite
@@ -36,6 +37,24 @@ UNFLUSHED_KEY = "erasure_unflushed_since"
 _CACHE_HOPS = 4  # text -> translation -> a reader's translation of it -> ...
 
 PostEdits = Callable[[Submission], list[OutboxMessage]]
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveredCopy:
+    """A message delivered that showed an erased submission, and how its chat reads: the
+    participant's choice and Telegram language in a private chat, a party's language in its
+    group (all None elsewhere: the moderators' group reads the working language)."""
+
+    outbox_id: int
+    chat_id: int
+    message_id: int | None  # None: still on the wire; then message_ref names its send
+    message_ref: str | None
+    locale_choice: str | None
+    language_code: str | None
+
+
+# The edit that makes a delivered copy show the erased notice instead (see DeliveredCopy).
+CopyEdit = Callable[[DeliveredCopy], OutboxMessage]
 
 
 def _references(submission_id: int) -> re.Pattern[str]:
@@ -99,23 +118,57 @@ async def _erase_cache(conn: aiosqlite.Connection, ids_json: str, texts: list[st
     )
 
 
-async def _erase_outbox(conn: aiosqlite.Connection, ids: Sequence[int], texts: list[str]) -> None:
+async def _erase_outbox(
+    conn: aiosqlite.Connection, ids: Sequence[int], texts: list[str]
+) -> list[DeliveredCopy]:
     """Messages not yet delivered that show them (they all write `#<id>`), or quote their
-    words, will not be sent; delivered and failed ones keep no text already."""
+    words, will not be sent; delivered and failed ones keep no text already. One on the wire
+    stays `sending` (emptied) until its request ends: returned, so that, once delivered, it
+    is edited to the erased notice in turn (an edit queued behind it, in its chat's order)."""
     patterns = [_references(i) for i in ids]
     fragments = [_quoted_fragment(t) for t in texts]
-    rows = await conn.execute_fetchall("SELECT id, payload FROM outbox WHERE payload != '{}'")
+    rows = await conn.execute_fetchall(
+        "SELECT o.id, o.payload, o.state, o.chat_id, o.dedup_key, o.method, p.locale,"
+        " p.language_code, g.locale FROM outbox AS o"
+        " LEFT JOIN participants AS p ON p.user_id = o.chat_id"
+        " LEFT JOIN parties AS g ON g.chat_id = o.chat_id WHERE o.payload != '{}'"
+    )
     doomed = [
-        int(r[0])
+        r
         for r in rows
         if any(p.search(str(r[1])) for p in patterns)
         or any(f and f in str(r[1]) for f in fragments)
     ]
     await conn.execute_fetchall(
-        "UPDATE outbox SET payload = '{}', state = CASE WHEN state = 'sent' THEN 'sent'"
-        " ELSE 'failed' END, last_error = 'erased'"
+        "UPDATE outbox SET payload = '{}', state = CASE WHEN state IN ('sent', 'sending')"
+        " THEN state ELSE 'failed' END, last_error = 'erased'"
         " WHERE id IN (SELECT value FROM json_each(?))",
-        (json.dumps(doomed),),
+        (json.dumps([int(r[0]) for r in doomed]),),
+    )
+    return [
+        _copy(r[0], r[3], None, r[4], r[6], r[7], r[8])
+        for r in doomed
+        if r[2] == "sending" and r[4] is not None and r[5] == "send_message"
+    ]
+
+
+def _copy(
+    outbox_id: object,
+    chat_id: object,
+    message_id: object,
+    message_ref: object,
+    choice: object,
+    code: object,
+    party_locale: object,
+) -> DeliveredCopy:
+    """A DeliveredCopy from a row: a party's group reads the party's language."""
+    return DeliveredCopy(
+        int(str(outbox_id)),
+        int(str(chat_id)),
+        None if message_id is None else int(str(message_id)),
+        None if message_ref is None else str(message_ref),
+        str(party_locale or choice) if (party_locale or choice) else None,
+        None if party_locale or code is None else str(code),
     )
 
 
@@ -129,15 +182,42 @@ def _quoted_fragment(text: str) -> str:
     return json.dumps(html.escape(flat, quote=False), ensure_ascii=False)[1:-1]
 
 
+async def _delivered_copies(conn: aiosqlite.Connection, ids_json: str) -> list[DeliveredCopy]:
+    """Messages delivered that showed these submissions (outbox.mentions), one per message,
+    the moderators' posts aside (their own edit shows the erased notice with what remains).
+    Read before the submissions are erased (their chat ids are still there)."""
+    rows = await conn.execute_fetchall(
+        "SELECT min(o.id), o.chat_id, o.result_message_id, p.locale, p.language_code,"
+        " g.locale FROM outbox AS o"
+        " LEFT JOIN participants AS p ON p.user_id = o.chat_id"
+        " LEFT JOIN parties AS g ON g.chat_id = o.chat_id"
+        " WHERE o.mentions IS NOT NULL AND o.state = 'sent' AND o.result_message_id IS NOT NULL"
+        " AND o.method IN ('send_message', 'edit_message_text')"
+        " AND coalesce(o.dedup_key, '') NOT LIKE 'post:%'"
+        " AND coalesce(o.coalesce_key, '') NOT LIKE 'postedit:%'"
+        # Not in the asker's own chat: an outbox row for it would be one more record of it
+        # after the erasure; what they sent is beside those messages, theirs to delete.
+        " AND o.chat_id NOT IN (SELECT chat_id FROM submissions"
+        "  WHERE id IN (SELECT value FROM json_each(?1)))"
+        " AND EXISTS (SELECT 1 FROM json_each(o.mentions)"
+        "  WHERE value IN (SELECT value FROM json_each(?1)))"
+        " GROUP BY o.chat_id, o.result_message_id",
+        (ids_json,),
+    )
+    return [_copy(r[0], r[1], r[2], None, r[3], r[4], r[5]) for r in rows]
+
+
 async def erase_submissions(
     conn: aiosqlite.Connection,
     where: str,
     params: tuple[object, ...],
     now: datetime,
     post_edits: PostEdits | None = None,
+    copy_edit: CopyEdit | None = None,
 ) -> list[int]:
     """Erase the submissions matching `where` (a constant SQL condition) and every copy of
-    their words, in the caller's transaction; returns their ids."""
+    their words, in the caller's transaction; returns their ids. With `copy_edit`, the
+    messages already delivered that showed them are edited to the erased notice too."""
     await conn.execute_fetchall(
         "INSERT OR IGNORE INTO participants (user_id, pseudonym, created_at)"
         " VALUES (?, 'P-ERASED', '1970-01-01T00:00:00Z')",
@@ -149,7 +229,15 @@ async def erase_submissions(
     ids_json = json.dumps(ids)
     texts = await _texts_of(conn, ids_json)
     await _erase_cache(conn, ids_json, texts)
-    await _erase_outbox(conn, ids, texts)
+    asker_chats = {
+        int(r[0])
+        for r in await conn.execute_fetchall(
+            "SELECT DISTINCT chat_id FROM submissions"
+            " WHERE id IN (SELECT value FROM json_each(?))",
+            (ids_json,),
+        )
+    }
+    in_flight = await _erase_outbox(conn, ids, texts)
     for sql in (
         "UPDATE audit_log SET reason = NULL"
         " WHERE submission_id IN (SELECT value FROM json_each(?))",
@@ -160,6 +248,9 @@ async def erase_submissions(
         "DELETE FROM votes WHERE submission_id IN (SELECT value FROM json_each(?))",
     ):
         await conn.execute_fetchall(sql, (ids_json,))
+    copies = await _delivered_copies(conn, ids_json) if copy_edit is not None else []
+    # Not in the asker's own chat (see _delivered_copies).
+    copies += [c for c in in_flight if c.chat_id not in asker_chats]
     # chat_id/message_id become negative placeholders: unique, and no longer a Telegram id.
     # One still waiting for its translation has nothing left to translate: left pending, the
     # worker would try it again and again, forever, each "nothing to translate" counted as
@@ -173,10 +264,18 @@ async def erase_submissions(
         " WHERE id IN (SELECT value FROM json_each(?)) RETURNING *",
         (ERASED_PARTICIPANT, ids_json),
     )
+    edits: list[OutboxMessage] = []
     if post_edits is not None:
         # The moderators' posts show the erased notice: queued with the erasure itself.
         edits = [e for row in erased for e in post_edits(submission_from_row(row))]
-        await queue_in_transaction(conn, edits, now)
+    if copy_edit is not None:
+        edits += [copy_edit(copy) for copy in copies]
+    await queue_in_transaction(conn, edits, now)
+    await conn.execute_fetchall(
+        "UPDATE outbox SET mentions = NULL WHERE mentions IS NOT NULL AND EXISTS (SELECT 1"
+        " FROM json_each(mentions) WHERE value IN (SELECT value FROM json_each(?)))",
+        (ids_json,),
+    )
     await conn.execute_fetchall(
         "INSERT INTO settings (key, value) VALUES (?, '1') ON CONFLICT (key)"
         " DO UPDATE SET value = CAST(value AS INTEGER) + 1",

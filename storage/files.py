@@ -68,39 +68,55 @@ def private_database_files(path: str | Path, *, create: bool) -> None:
     0600, one with content loses every permission beyond 0600 (it is never widened).
 
     Follows a symlink the operator set for TOWNHALL_DB, as SQLite does. Best effort: a file
-    that cannot be opened is left for SQLite to report; one owned by someone else is logged.
+    whose mode cannot be changed is left for SQLite to report, and logged.
+
+    Existing files are never opened here, only stat'ed and chmod'ed by name: closing any
+    descriptor of the database file drops every POSIX lock this process holds on it,
+    SQLite's included (an in-chat /export runs in the bot's process, beside its open
+    connection); without it, another program closing its own connection (a backup, `export`)
+    takes itself for the last one and deletes the -wal and -shm from under the running bot.
     """
     if str(path) == ":memory:" or str(path).startswith("file:"):
         return
     database = Path(path)
-    # O_NONBLOCK: a FIFO in the way must not hang the start.
-    flags = os.O_RDONLY | os.O_NONBLOCK | _O_CLOEXEC
-    _narrow(database, flags | (os.O_CREAT if create else 0))
+    _narrow(database, create)
     for journal in journals_of(database):
-        _narrow(journal, flags)
+        _narrow(journal, create=False)
 
 
-def _narrow(name: Path, flags: int) -> None:
+def _narrow(name: Path, create: bool) -> None:
     try:
-        descriptor = os.open(name, flags, PRIVATE_FILE_MODE)
+        info = os.stat(name)
+    except FileNotFoundError:
+        if create:
+            _create_empty_private(name)
+        return
     except OSError:
         return
+    if not stat.S_ISREG(info.st_mode):  # a FIFO or a folder in the way: SQLite will say
+        return
+    mode = stat.S_IMODE(info.st_mode)
+    wanted = PRIVATE_FILE_MODE if info.st_size == 0 else mode & PRIVATE_FILE_MODE
+    if mode == wanted:
+        return
     try:
-        info = os.fstat(descriptor)
-        if not stat.S_ISREG(info.st_mode):
-            return
-        mode = stat.S_IMODE(info.st_mode)
-        wanted = PRIVATE_FILE_MODE if info.st_size == 0 else mode & PRIVATE_FILE_MODE
-        if mode != wanted:
-            os.fchmod(descriptor, wanted)
+        os.chmod(name, wanted)
     except OSError as error:
         import logging  # only here: the export command loads no logging otherwise
 
         logging.getLogger("storage.db").warning(
             "%s: could not make it 0600 (%s)", name, error.strerror
         )
-    finally:
-        os.close(descriptor)
+
+
+def _create_empty_private(name: Path) -> None:
+    """A new, empty 0600 file (no one has it open: closing it drops no one's lock)."""
+    try:
+        descriptor = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_CLOEXEC, 0o600)
+    except OSError:
+        return  # created meanwhile, or a folder we cannot write: SQLite will say
+    os.fchmod(descriptor, PRIVATE_FILE_MODE)  # whatever the umask
+    os.close(descriptor)
 
 
 def journals_of(database: Path) -> list[Path]:

@@ -5,6 +5,7 @@ same transaction as the change that caused it, claimed by the sender, marked whe
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
@@ -23,6 +24,8 @@ UNCONFIRMED = "interrupted: delivery not confirmed"
 # How last_error starts for a message refused because the person blocked the bot or their
 # account is gone (Telegram's 403), as against one Telegram refused as it was (a 400).
 BLOCKED = "blocked: "
+
+_REFERENCE = re.compile(r"(?<!&)#(\d{1,18})(?!\d)")  # not &#39; (a character reference)
 
 # The claim: the first `limit` due heads of waiting chats, in (most urgent open priority of
 # the chat, next_attempt_at, id) order, read in that order from outbox_heads_due.
@@ -77,7 +80,8 @@ async def queue_in_transaction(
     if len(plain) == 1:
         inserted = await conn.execute_fetchall(
             "INSERT OR IGNORE INTO outbox (chat_id, method, payload, dedup_key, message_ref,"
-            f" next_attempt_at, created_at, priority) VALUES (?, ?, ?, ?, ?, ?, ?, ?) {_NEW_ROW}",
+            " next_attempt_at, created_at, priority, mentions)"
+            f" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) {_NEW_ROW}",
             _outbox_row(plain[0], now),
         )
         heads.extend(tuple(row) for row in inserted)
@@ -86,7 +90,8 @@ async def queue_in_transaction(
         [(before,)] = await conn.execute_fetchall("SELECT coalesce(max(id), 0) FROM outbox")
         cursor = await conn.executemany(
             "INSERT OR IGNORE INTO outbox (chat_id, method, payload, dedup_key, message_ref,"
-            " next_attempt_at, created_at, priority) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " next_attempt_at, created_at, priority, mentions)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [_outbox_row(m, now) for m in plain],
         )
         queued += max(0, cursor.rowcount)  # the rows inserted, summed over the statements
@@ -96,10 +101,11 @@ async def queue_in_transaction(
             # A new row, or the waiting one with the new text (its chat has a head already).
             upserted = await conn.execute_fetchall(
                 "INSERT INTO outbox (chat_id, method, payload, dedup_key, message_ref,"
-                " next_attempt_at, created_at, priority, coalesce_key)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " next_attempt_at, created_at, priority, mentions, coalesce_key)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (coalesce_key) WHERE state = 'queued'"
-                f" DO UPDATE SET payload = excluded.payload {_NEW_ROW}",
+                " DO UPDATE SET payload = excluded.payload, mentions = excluded.mentions"
+                f" {_NEW_ROW}",
                 (*_outbox_row(message, now), message.coalesce_key),
             )
             heads.extend(tuple(row) for row in upserted)
@@ -121,7 +127,18 @@ def _outbox_row(m: OutboxMessage, now: datetime) -> tuple[object, ...]:
         now.timestamp(),
         format_timestamp(now),
         m.priority,
+        _mentions(m),
     )
+
+
+def _mentions(m: OutboxMessage) -> str | None:
+    """The submissions a message's text shows (every display of one writes `#<id>`), kept
+    once the text is gone, so an erasure can find the delivered copies; None if none."""
+    text = m.params.get("text")
+    if not isinstance(text, str) or "#" not in text:
+        return None
+    ids = sorted({int(found) for found in _REFERENCE.findall(text)})
+    return json.dumps(ids) if ids else None
 
 
 class OutboxStore:
@@ -195,12 +212,14 @@ class OutboxStore:
         )
 
     async def retry_later(self, outbox_id: int, at: float, error: str) -> None:
-        # Only a row still on the wire goes back: one an erasure emptied meanwhile stays done.
+        # Only a row still on the wire goes back: one an erasure emptied meanwhile is done.
         async with self.db.transaction() as conn:
             await conn.execute_fetchall(_SUPERSEDED + " AND id = ?", (outbox_id,))
             await conn.execute_fetchall(
-                "UPDATE outbox SET state = 'queued', next_attempt_at = ?, last_error = ?"
-                " WHERE id = ? AND state = 'sending' AND payload != '{}'",
+                "UPDATE outbox SET state = CASE WHEN payload = '{}' THEN 'failed'"
+                " ELSE 'queued' END, next_attempt_at = ?,"
+                " last_error = CASE WHEN payload = '{}' THEN last_error ELSE ? END"
+                " WHERE id = ? AND state = 'sending'",
                 (at, error[:500], outbox_id),
             )
 

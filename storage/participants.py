@@ -12,6 +12,7 @@ from storage.db import Database
 from storage.erasure import (
     ERASED_PARTICIPANT,
     UNFLUSHED_KEY,
+    CopyEdit,
     PostEdits,
     erase_submissions,
 )
@@ -120,18 +121,23 @@ class ParticipantStore:
         self._locale_choices[user_id] = locale
 
     async def erase_participant(
-        self, user_id: int, now: datetime, post_edits: PostEdits | None = None
+        self,
+        user_id: int,
+        now: datetime,
+        post_edits: PostEdits | None = None,
+        copy_edit: CopyEdit | None = None,
     ) -> list[int]:
         """Erase what we keep of a participant: every copy of their words (storage/erasure.py),
         their Telegram id and language, the messages and raw updates about them, with the
-        edits of the moderators' posts, in one transaction. Returns the erased submissions'
+        edits of the moderators' posts (and, with `copy_edit`, of every message delivered
+        elsewhere that showed their questions), in one transaction. Returns the erased submissions'
         ids. What remains (kind, status, language, times) is anonymous, so statistics stay
         honest. Then the WAL is checkpointed and truncated, so the old pages leave the files
         too (with secure_delete, freed pages are zeroed); if a reader holds it back, the
         erasure stays marked unflushed until `flush_erasures()` succeeds."""
         async with self.db.transaction() as conn:
             erased = await erase_submissions(
-                conn, "participant_id = ?", (user_id,), now, post_edits
+                conn, "participant_id = ?", (user_id,), now, post_edits, copy_edit
             )
             await _forget_participant_traces(conn, user_id)
         self._locale_choices.pop(user_id, None)

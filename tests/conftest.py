@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import socket
 import sqlite3
+import subprocess
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,6 +117,13 @@ def idle(fake: FakeTelegram, db_path: Path) -> bool:
         conn.close()
     last = fake.pushed[-1]["update_id"] if fake.pushed else 0
     return offset is not None and int(offset[0]) > last and inbox == 0 and owed == 0
+
+
+def raw_bytes(path: Path) -> bytes:
+    """A database file's bytes as they are on disk, read by another process: a descriptor
+    closed in this one (where the bot runs) would drop SQLite's POSIX locks on the file, and
+    another connection closing could then delete the -wal and -shm under the bot."""
+    return subprocess.run(["cat", str(path)], check=True, capture_output=True).stdout
 
 
 def free_port() -> int:

@@ -26,7 +26,7 @@ from bot.services import feed
 from bot.telegram import callbacks
 from bot.workers import sender
 from storage.erasure import UNFLUSHED_KEY
-from tests.conftest import TOKEN, RunningBot, running_bot
+from tests.conftest import TOKEN, RunningBot, raw_bytes, running_bot
 from tests.fakes.libretranslate import FakeLibreTranslate
 from tests.fakes.telegram_api import FakeTelegram, Fault, SentMessage
 from tests.process import run_cli
@@ -81,7 +81,7 @@ def files_of(db: Path) -> dict[str, bytes]:
     for suffix in ("", "-wal", "-shm"):
         path = db.with_name(db.name + suffix)
         if path.exists():
-            found[path.name] = path.read_bytes()
+            found[path.name] = raw_bytes(path)
     return found
 
 
@@ -438,9 +438,27 @@ async def test_forget_leaves_no_byte_of_their_words(fake: FakeTelegram, tmp_path
             )
             assert_erased(db)
             assert_present(db, KEPT)  # someone else's question stays
+            # What Telegram shows: every message delivered elsewhere that showed their words
+            # (review card, /show, queue pages, the board, browse pages, notices, the answer,
+            # a reply on the wire during the erasure) now shows the erased notice. Their own
+            # chat is theirs to clear (the prompt says so): no record of it is made.
+            await poll(lambda: not showing_their_words(fake), "every copy edited")
+            notices = {render.privacy.erased_copy(LOCALES.get(lang)).text for lang in ("en", "fr")}
+            edited = {m.chat_id for m in fake.sent if m.edits and m.edits[-1] in notices}
+            assert {READER, MODERATOR} <= edited and ACTIVIST not in edited, edited
         assert_erased(db)
         assert_present(db, KEPT)
     assert_logs_clean(lines)
+
+
+def showing_their_words(fake: FakeTelegram) -> list[tuple[int, str | None]]:
+    """Messages outside the asker's own chat whose text (as it is now) holds their words."""
+    needles = NEEDLES + tuple(map(escape, NEEDLES))
+    return [
+        (m.chat_id, m.current_text)
+        for m in fake.sent
+        if m.chat_id != ACTIVIST and any(n in (m.current_text or "") for n in needles)
+    ]
 
 
 async def test_purge_leaves_no_byte_of_their_words(fake: FakeTelegram, tmp_path: Path) -> None:

@@ -559,6 +559,7 @@ CASES: list[Case] = [
     ("forget_prompt.1", lambda c: render.privacy.forget_prompt(c.tr, 1)),
     ("forget_prompt.5", lambda c: render.privacy.forget_prompt(c.tr, 5)),
     ("forgotten", lambda c: render.privacy.forgotten(c.tr)),
+    ("erased_copy", lambda c: render.privacy.erased_copy(c.tr)),
     # statistics and exports
     ("statistics.basic", lambda c: render.statistics.statistics(c.tr, STATS_BASIC)),
     ("statistics.full", lambda c: render.statistics.statistics(c.tr, STATS_FULL, hours=3)),

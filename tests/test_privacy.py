@@ -7,7 +7,7 @@ from pathlib import Path
 from bot import render
 from bot.i18n import load_locales
 from bot.telegram import callbacks
-from tests.conftest import RunningBot, running_bot
+from tests.conftest import RunningBot, raw_bytes, running_bot
 from tests.fakes.telegram_api import FakeTelegram
 from tests.process import run_cli
 
@@ -18,7 +18,7 @@ SECRET_TEXT = "Mein Name ist Zeynep Kaya, ich wohne in der Blumenstraße 12, Siv
 def database_bytes(db: Path) -> bytes:
     """The database file and its WAL, as they are on disk."""
     wal = db.with_name(db.name + "-wal")
-    return db.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+    return raw_bytes(db) + (raw_bytes(wal) if wal.exists() else b"")
 
 
 async def test_privacy_explains_in_the_participants_language(bot: RunningBot) -> None:

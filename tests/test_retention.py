@@ -27,7 +27,7 @@ from bot.workers.retention import (
 from storage import Stores, open_database
 from storage.models import Kind, OutboxMessage
 from storage.submissions import NewSubmission
-from tests.conftest import TOKEN, running_bot
+from tests.conftest import TOKEN, raw_bytes, running_bot
 from tests.fakes.telegram_api import FakeTelegram
 from tests.process import run_cli
 
@@ -273,7 +273,7 @@ async def test_the_worker_purges_exactly_what_came_before_the_moment_once_it_pas
         assert [r.getMessage() for r in caplog.records] == [
             "retention: erased the texts of 1 submission(s)"
         ]
-        assert b"Sent before the closing" not in path.read_bytes()
+        assert b"Sent before the closing" not in raw_bytes(path)
     finally:
         await db.close()
 

@@ -61,3 +61,8 @@ def forget_prompt(tr: Gettext, count: int) -> Reply:
 
 def forgotten(tr: Gettext) -> Reply:
     return Reply(tr.gettext("✅ Done: your data has been erased. Thank you for taking part."))
+
+
+def erased_copy(tr: Gettext) -> Reply:
+    """What a message that showed a question shows once its asker asked to be forgotten."""
+    return Reply(tr.gettext("<i>erased at the participant's request</i>"))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from bot import render
@@ -22,6 +22,7 @@ from bot.i18n import Gettext
 from bot.services.intake import Clock
 from bot.services.readers import Readers
 from bot.services.replies import ReplyWriter
+from storage.erasure import DeliveredCopy
 from storage.models import OutboxMessage, Submission
 from storage.moderation import ModerationStore
 from storage.submissions import SubmissionStore
@@ -80,6 +81,19 @@ class FeedService:
                 message_ref=f"post:{sub.id}",
             )
         ]
+
+    def copy_edit(self, copy: DeliveredCopy) -> OutboxMessage:
+        """A delivered message that showed an erased question, edited to the erased notice in
+        its chat's language: to be queued in the erasure's transaction."""
+        if copy.locale_choice or copy.language_code:
+            tr = self._readers.catalog(
+                self._readers.locales.resolve(copy.locale_choice, copy.language_code)
+            )
+        else:
+            tr = self._readers.working_catalog()
+        # Still on the wire at the erasure: the edit names its send, and waits behind it.
+        edit = render.privacy.erased_copy(tr).edit(copy.chat_id, copy.message_id or 0, None)
+        return replace(edit, dedup_key=f"erased:{copy.outbox_id}", message_ref=copy.message_ref)
 
     async def refresh_posts(self, subs: Sequence[Submission]) -> None:
         """Show these submissions as they are now on their posts, in one write."""

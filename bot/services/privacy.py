@@ -62,10 +62,11 @@ class PrivacyService:
         erasing). The caller shows it by editing the prompt directly, not through the outbox:
         an outbox row would be one more record of this chat after the erasure."""
         tr = await self._catalog(author)
-        # The moderators' posts showed the text: their edits to the erased notice are queued
-        # in the erasure's own transaction, so a crash cannot leave the text on them.
+        # The moderators' posts, and the messages delivered elsewhere (review cards, pages,
+        # notices), showed the text: their edits to the erased notice are queued in the
+        # erasure's own transaction, so a crash cannot leave the text on them.
         await self._participants.erase_participant(
-            author.user_id, datetime.now(UTC), self._feed.post_edits
+            author.user_id, datetime.now(UTC), self._feed.post_edits, self._feed.copy_edit
         )
         self._replies.wake()
         return render.privacy.forgotten(tr)
