@@ -3,8 +3,10 @@
 Both run as separate processes against the same fake Bot API (tests/fakes) with a simulated
 round trip, and get the same burst: N participants each send one question at once. A round
 is timed from the push until every participant has an answer; CPU is the bot process's
-user+system time over the round (read from /proc). Rounds alternate A B A B so drift on a
-shared machine hits both alike; the ratios compare medians from the same run.
+user+system time over the round (read from /proc); the CPU either bot spends in the second
+after its last answer is shown apart, so work left for later (language detection, look-alike
+questions) cannot hide outside the round. Rounds alternate A B A B so drift on a shared
+machine hits both alike; the ratios compare medians from the same run.
 
     python benchmarks/intake.py [--participants 300] [--rounds 3] [--latency 0.05]
 
@@ -47,6 +49,7 @@ app.run_polling(poll_interval=0.0, timeout=10)
 """
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 UNPACED = "100000"  # TOWNHALL_SEND_RATE in the compared rounds: pacing lifted
+AFTER_S = 1.0  # how long CPU is watched after the last answer
 
 
 def cpu_seconds(pid: int) -> float:
@@ -61,6 +64,11 @@ class Round:
     seconds: float
     cpu: float
     participants: int
+    cpu_after: float = 0.0  # CPU seconds in the second after the last answer
+
+    @property
+    def cpu_after_ms(self) -> float:
+        return 1000 * self.cpu_after / self.participants
 
     @property
     def per_second(self) -> float:
@@ -126,10 +134,12 @@ async def one_round(
                 cpu = cpu_seconds(proc.pid) - cpu_before
                 missing = [u for u in users if not fake.messages_to(u)]
                 assert not missing, f"{kind}: {len(missing)} participants got no answer"
+                await asyncio.sleep(AFTER_S)
+                cpu_after = cpu_seconds(proc.pid) - cpu_before - cpu
             finally:
                 proc.terminate()
                 await proc.wait()
-    return Round(kind, elapsed, cpu, participants)
+    return Round(kind, elapsed, cpu, participants, cpu_after)
 
 
 async def quiet_latency(samples: int, latency: float) -> list[float]:
@@ -183,7 +193,7 @@ async def main() -> None:
             results[kind].append(r)
             print(
                 f"round {i + 1} {kind:8} {r.seconds:6.2f} s  {r.per_second:7.1f} q/s  "
-                f"{r.cpu_ms:5.2f} CPU ms/q",
+                f"{r.cpu_ms:5.2f} CPU ms/q  (+{r.cpu_after_ms:.2f} in the second after)",
                 flush=True,
             )
     paced = await one_round("townhall", args.participants, args.latency, send_rate="25")
@@ -195,13 +205,16 @@ async def main() -> None:
         f"{args.participants} participants, {args.latency * 1000:.0f} ms round trip, "
         f"medians of {args.rounds} alternating rounds, send pacing lifted"
     )
-    print(f"{'':10}{'questions/s':>14}{'CPU ms/question':>18}")
+    print(f"{'':10}{'questions/s':>14}{'CPU ms/question':>18}{'then, in 1 s':>14}")
     for name, rounds in (("townhall", ours), ("echo", echo)):
-        print(f"{name:10}{median(rounds, 'per_second'):14.1f}{median(rounds, 'cpu_ms'):18.2f}")
+        print(
+            f"{name:10}{median(rounds, 'per_second'):14.1f}{median(rounds, 'cpu_ms'):18.2f}"
+            f"{median(rounds, 'cpu_after_ms'):14.2f}"
+        )
     throughput_ratio = median(ours, "per_second") / median(echo, "per_second")
     cpu_ratio = median(ours, "cpu_ms") / median(echo, "cpu_ms")
-    print(f"throughput ratio townhall/echo: {throughput_ratio:.2f}  (target >= 0.8, goal 0.9)")
-    print(f"CPU ratio townhall/echo:        {cpu_ratio:.2f}  (target <= 1.5, goal 1.3)")
+    print(f"throughput ratio townhall/echo: {throughput_ratio:.2f}  (target >= 0.9)")
+    print(f"CPU ratio townhall/echo:        {cpu_ratio:.2f}  (target <= 1.15)")
     print(
         f"townhall at its default pace (25 msg/s), one round: {paced.per_second:.1f} q/s, "
         f"{paced.cpu_ms:.2f} CPU ms/q"

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import secrets
 import sqlite3
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import aiosqlite
 
@@ -21,9 +25,17 @@ from storage.models import (
     format_timestamp,
 )
 
-# Locale choices remembered in memory: looked up for every update, changed rarely, and only
-# through this class (the bot is the one writer), so the cache cannot go stale.
-_LOCALE_CACHE_SIZE = 100_000
+# Everyone's locale choice is held in memory, read once: it is looked up for every update
+# (a newcomer's first question included, which would otherwise cost a query to find no
+# choice), changed rarely, and only through this class (the bot is the one writer), so the
+# copy cannot go stale. Only those who chose are held: a few bytes each.
+
+
+# Someone who writes again: their Telegram language as it is now; reachable again.
+_REFRESH = (
+    "ON CONFLICT (user_id) DO UPDATE SET language_code = excluded.language_code,"
+    " blocked_at = NULL, locale = coalesce(excluded.locale, participants.locale)"
+)
 
 
 async def upsert_participant(
@@ -39,10 +51,31 @@ async def upsert_participant(
         try:
             await conn.execute_fetchall(
                 "INSERT INTO participants (user_id, language_code, locale, pseudonym, created_at)"
-                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE"
-                " SET language_code = excluded.language_code, blocked_at = NULL,"
-                " locale = coalesce(excluded.locale, participants.locale)",
+                f" VALUES (?, ?, ?, ?, ?) {_REFRESH}",
                 (user_id, language_code, locale, _new_pseudonym(), format_timestamp(now)),
+            )
+            return
+        except sqlite3.IntegrityError:
+            continue
+    raise StorageError("could not allocate a unique pseudonym")
+
+
+async def upsert_participants(
+    conn: aiosqlite.Connection, facts: Sequence[dict[str, Any]], only_if: str
+) -> None:
+    """`upsert_participant` (no locale) for several people in one statement, each written only
+    where `only_if` holds: an SQL condition (a constant of the caller's, never input) on that
+    person's entry of `facts`, a JSON object read as `j.value`. Each entry carries the
+    participant as "u", their Telegram language as "l" and the time as "t" (a timestamp)."""
+    for _ in range(3):  # a pseudonym collision (1 in 10^12) retries with other ones
+        people = [{**entry, "p": _new_pseudonym()} for entry in facts]
+        try:
+            await conn.execute_fetchall(
+                "INSERT INTO participants (user_id, language_code, locale, pseudonym, created_at)"
+                " SELECT json_extract(j.value, '$.u'), json_extract(j.value, '$.l'), NULL,"
+                " json_extract(j.value, '$.p'), json_extract(j.value, '$.t')"
+                f" FROM json_each(?) AS j WHERE {only_if} {_REFRESH}",
+                (json.dumps(people, ensure_ascii=False),),
             )
             return
         except sqlite3.IntegrityError:
@@ -82,7 +115,9 @@ async def _forget_participant_traces(conn: aiosqlite.Connection, user_id: int) -
 class ParticipantStore:
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._locale_choices: dict[int, str | None] = {}
+        self._locale_choices: dict[int, str] | None = None  # None: not read yet
+        self._choices_changed = 0  # a read that overlapped a change is not kept
+        self._reading_choices = asyncio.Lock()
 
     async def register_participant(
         self, user_id: int, language_code: str | None, now: datetime
@@ -101,16 +136,32 @@ class ParticipantStore:
 
     async def locale_choice(self, user_id: int) -> str | None:
         """The locale the participant chose, if any (None also for unknown participants)."""
-        if user_id in self._locale_choices:
-            return self._locale_choices[user_id]
-        row = await self.db.fetchone(
-            "SELECT locale FROM participants WHERE user_id = ?", (user_id,)
-        )
-        choice = row["locale"] if row else None
-        if len(self._locale_choices) >= _LOCALE_CACHE_SIZE:
-            self._locale_choices.clear()
-        self._locale_choices[user_id] = choice
-        return choice
+        choices = self._locale_choices
+        if choices is None:
+            async with self._reading_choices:  # a burst of first questions reads it once
+                choices = self._locale_choices
+                if choices is None:
+                    changes = self._choices_changed
+                    rows = await self.db.fetchall(
+                        "SELECT user_id, locale FROM participants WHERE locale IS NOT NULL"
+                    )
+                    choices = {int(row["user_id"]): str(row["locale"]) for row in rows}
+                    if changes == self._choices_changed:
+                        self._locale_choices = choices
+        return choices.get(user_id)
+
+    def _choice_changed(self, user_id: int | None, locale: str | None) -> None:
+        """Keep the copy in step with a write (`user_id` None: several participants changed,
+        read them all again)."""
+        self._choices_changed += 1
+        if self._locale_choices is None:
+            return
+        if user_id is None:
+            self._locale_choices = None
+        elif locale is None:
+            self._locale_choices.pop(user_id, None)
+        else:
+            self._locale_choices[user_id] = locale
 
     async def set_locale_choice(
         self, user_id: int, language_code: str | None, locale: str, now: datetime
@@ -118,7 +169,7 @@ class ParticipantStore:
         """Remember the participant's language (creating the participant on a first act)."""
         async with self.db.transaction() as conn:
             await upsert_participant(conn, user_id, language_code, now, locale)
-        self._locale_choices[user_id] = locale
+        self._choice_changed(user_id, locale)
 
     async def erase_participant(
         self,
@@ -140,7 +191,7 @@ class ParticipantStore:
                 conn, "participant_id = ?", (user_id,), now, post_edits, copy_edit
             )
             await _forget_participant_traces(conn, user_id)
-        self._locale_choices.pop(user_id, None)
+        self._choice_changed(user_id, None)
         await self.flush_erasures()
         return erased
 
@@ -169,7 +220,7 @@ class ParticipantStore:
             ]
             for user_id in idle:
                 await _forget_participant_traces(conn, user_id)
-        self._locale_choices.clear()
+        self._choice_changed(None, None)
         await self.flush_erasures()
         return erased
 

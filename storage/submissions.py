@@ -4,9 +4,13 @@ edits, kind and topic while pending, and the intake window.
 
 from __future__ import annotations
 
+import asyncio
+import json
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import aiosqlite
 
@@ -23,7 +27,7 @@ from storage.models import (
 )
 from storage.moderation import Actor, record_in_transaction
 from storage.outbox import queue_in_transaction
-from storage.participants import upsert_participant
+from storage.participants import upsert_participants
 from storage.requests import first_time
 
 
@@ -84,11 +88,62 @@ _QUOTA_USED = (
 )
 
 
+# Whether the submission in `j.value` (a JSON object: participant "u", chat "c", message "m",
+# and, if a quota applies, its start "s" and limit "q") is stored: its message is not stored
+# yet, and its participant is under the quota (what _QUOTA_USED counts, counted here).
+_ADMISSIBLE = (
+    "NOT EXISTS (SELECT 1 FROM submissions WHERE chat_id = json_extract(j.value, '$.c')"
+    " AND message_id = json_extract(j.value, '$.m'))"
+    " AND (json_extract(j.value, '$.q') IS NULL"
+    " OR (SELECT count(*) FROM submissions WHERE participant_id = json_extract(j.value, '$.u')"
+    "  AND created_at >= json_extract(j.value, '$.s'))"
+    " + (SELECT count(*) FROM submission_edits AS e JOIN submissions AS s"
+    "  ON s.id = e.submission_id WHERE s.participant_id = json_extract(j.value, '$.u')"
+    "  AND e.at >= json_extract(j.value, '$.s'))"
+    " < json_extract(j.value, '$.q'))"
+)
+
+
+# Submissions written in one transaction at most (a long one would hold the writer lock).
+GROUP_COMMIT_MAX = 64
+
+
+@dataclass(slots=True)
+class _Waiting:
+    """A submission waiting for its group commit, and where its outcome goes."""
+
+    new: NewSubmission
+    quota: Quota | None
+    confirmation: Callable[[Submission], OutboxMessage]
+    outcome: asyncio.Future[SubmitResult]
+
+
+def _facts(new: NewSubmission, quota: Quota | None) -> dict[str, Any]:
+    """A submission as _ADMISSIBLE, upsert_participants and _submit_round read it (JSON)."""
+    return {
+        "u": new.participant_id,
+        "l": new.language_code,
+        "c": new.chat_id,
+        "m": new.message_id,
+        "k": new.kind.value,
+        "x": new.text,
+        "o": new.locale,
+        "t": format_timestamp(new.created_at),
+        "y": new.party_id,
+        "z": new.party_place,
+        "s": format_timestamp(quota.since) if quota else None,
+        "q": quota.limit if quota else None,
+    }
+
+
 class SubmissionStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._intake_switch: tuple[bool, datetime | None] | None = None
         self._intake_switch_read = False
+        self._reading_switch = asyncio.Lock()
+        self._waiting: list[_Waiting] = []  # submissions for the next group commit
+        self._writer: asyncio.Task[None] | None = None
 
     async def submit(
         self,
@@ -99,38 +154,140 @@ class SubmissionStore:
         """Store a submission and queue its confirmation, exactly once per (chat, message).
 
         Raises QuotaExceeded (and stores nothing) when the participant is over `quota`.
-        Written for few round trips to the database thread: this runs once per question.
+        This runs once per question, so it is written for few round trips to the database
+        thread: submissions that arrive while others are being written go together in the
+        next transaction (a group commit: in a burst, one BEGIN, one outbox write and one
+        COMMIT serve many questions). Each returns once its own is committed; one refused
+        does not hold back the others.
         """
+        waiting = _Waiting(new, quota, confirmation, asyncio.get_running_loop().create_future())
+        self._waiting.append(waiting)
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_waiting())
+        # A caller cancelled before its turn is left out; once written, it stays written (a
+        # replay of its update finds it, and its confirmation is not queued twice).
+        return await waiting.outcome
+
+    async def _write_waiting(self) -> None:
+        batch: list[_Waiting] = []
+        try:
+            while self._waiting:
+                batch = self._waiting[:GROUP_COMMIT_MAX]
+                del self._waiting[:GROUP_COMMIT_MAX]
+                batch = [w for w in batch if not w.outcome.done()]
+                if not batch:
+                    continue
+                try:
+                    outcomes = await self._submit_together(batch)
+                except sqlite3.OperationalError as error:
+                    # Busy, locked, full: the same for every one of them (each update stays
+                    # in the inbox and is handled again).
+                    outcomes = [error] * len(batch)
+                except Exception as error:
+                    # Which one failed is not known: each goes again on its own.
+                    if len(batch) == 1:
+                        outcomes = [error]
+                    else:
+                        outcomes = [await self._submit_alone(w) for w in batch]
+                for waiting, outcome in zip(batch, outcomes, strict=True):
+                    if waiting.outcome.done():
+                        continue
+                    if isinstance(outcome, SubmitResult):
+                        waiting.outcome.set_result(outcome)
+                    else:
+                        waiting.outcome.set_exception(outcome)
+                batch = []
+        except BaseException as error:  # cancelled with the loop: no one is left waiting
+            for waiting in batch + self._waiting:
+                if waiting.outcome.done():
+                    continue
+                if isinstance(error, asyncio.CancelledError):
+                    waiting.outcome.cancel()
+                else:
+                    waiting.outcome.set_exception(error)
+            self._waiting.clear()
+            raise
+
+    async def _submit_together(self, batch: list[_Waiting]) -> list[SubmitResult | Exception]:
+        outcomes: dict[int, SubmitResult | Exception] = {}
         async with self.db.transaction() as conn:
-            existing_id, recent, oldest = await self._intake_facts(conn, new, quota)
+            pending = batch
+            while pending:
+                # Rounds in order (ids follow arrival), each with every person and message
+                # once: within one statement a submission does not see the others (for the
+                # quota, or a repeated update). The poller's lock per chat makes a second
+                # one rare.
+                people: set[int] = set()
+                messages: set[tuple[int, int]] = set()
+                size = 0
+                for waiting in pending:
+                    new = waiting.new
+                    if new.participant_id in people or (new.chat_id, new.message_id) in messages:
+                        break
+                    people.add(new.participant_id)
+                    messages.add((new.chat_id, new.message_id))
+                    size += 1
+                round_, pending = pending[:size], pending[size:]
+                results = await self._submit_round(conn, round_)
+                for waiting, outcome in zip(round_, results, strict=True):
+                    outcomes[id(waiting)] = outcome
+            confirmations = [
+                waiting.confirmation(outcome.submission)
+                for waiting in batch
+                if isinstance(outcome := outcomes[id(waiting)], SubmitResult)
+            ]
+            now = max(waiting.new.created_at for waiting in batch)
+            await queue_in_transaction(conn, confirmations, now)
+        return [outcomes[id(waiting)] for waiting in batch]
+
+    async def _submit_alone(self, waiting: _Waiting) -> SubmitResult | Exception:
+        try:
+            async with self.db.transaction() as conn:
+                [outcome] = await self._submit_round(conn, [waiting])
+                if isinstance(outcome, SubmitResult):
+                    message = waiting.confirmation(outcome.submission)
+                    await queue_in_transaction(conn, [message], waiting.new.created_at)
+        except Exception as error:
+            return error
+        return outcome
+
+    async def _submit_round(
+        self, conn: aiosqlite.Connection, round_: list[_Waiting]
+    ) -> list[SubmitResult | Exception]:
+        """Store submissions of distinct people and messages inside the caller's transaction,
+        in two statements however many: their participants, then those admitted. One not
+        admitted is a message stored before (a replay) or one over its quota (QuotaExceeded,
+        returned, not raised); nothing was written for it."""
+        facts = [_facts(waiting.new, waiting.quota) for waiting in round_]
+        await upsert_participants(conn, facts, _ADMISSIBLE)
+        rows = await conn.execute_fetchall(
+            "INSERT INTO submissions (chat_id, message_id, participant_id, kind, text, locale,"
+            " created_at, updated_at, party_id, party_place)"
+            " SELECT json_extract(j.value, '$.c'), json_extract(j.value, '$.m'),"
+            " json_extract(j.value, '$.u'), json_extract(j.value, '$.k'),"
+            " json_extract(j.value, '$.x'), json_extract(j.value, '$.o'),"
+            " json_extract(j.value, '$.t'), json_extract(j.value, '$.t'),"
+            " json_extract(j.value, '$.y'), json_extract(j.value, '$.z')"
+            f" FROM json_each(?) AS j WHERE {_ADMISSIBLE} ORDER BY j.key RETURNING *",
+            (json.dumps(facts, ensure_ascii=False),),
+        )
+        stored = {(row["chat_id"], row["message_id"]): submission_from_row(row) for row in rows}
+        outcomes: list[SubmitResult | Exception] = []
+        for waiting in round_:
+            new = waiting.new
+            submission = stored.get((new.chat_id, new.message_id))
+            if submission is not None:
+                outcomes.append(SubmitResult(submission, created=True))
+                continue
+            existing_id, recent, oldest = await self._intake_facts(conn, new, waiting.quota)
             if existing_id is not None:
                 existing = await self._submission_by_id(conn, existing_id)
-                await queue_in_transaction(conn, [confirmation(existing)], new.created_at)
-                return SubmitResult(existing, created=False)
-            if quota is not None and recent >= quota.limit:
-                raise QuotaExceeded(parse_timestamp(oldest))
-            await upsert_participant(conn, new.participant_id, new.language_code, new.created_at)
-            stamp = format_timestamp(new.created_at)
-            rows = await conn.execute_fetchall(
-                "INSERT INTO submissions (chat_id, message_id, participant_id, kind, text, locale,"
-                " created_at, updated_at, party_id, party_place)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
-                (
-                    new.chat_id,
-                    new.message_id,
-                    new.participant_id,
-                    new.kind.value,
-                    new.text,
-                    new.locale,
-                    stamp,
-                    stamp,
-                    new.party_id,
-                    new.party_place,
-                ),
-            )
-            stored = submission_from_row(next(iter(rows)))
-            await queue_in_transaction(conn, [confirmation(stored)], new.created_at)
-        return SubmitResult(stored, created=True)
+                outcomes.append(SubmitResult(existing, created=False))
+            elif waiting.quota is not None and recent >= waiting.quota.limit:
+                outcomes.append(QuotaExceeded(parse_timestamp(oldest)))
+            else:  # cannot be: the condition held, so it was stored
+                raise StorageError("submission refused for no known reason")
+        return outcomes
 
     async def _intake_facts(
         self, conn: aiosqlite.Connection, new: NewSubmission, quota: Quota | None
@@ -191,11 +348,14 @@ class SubmissionStore:
         """The organizers' last /open or /close and when (None if they never used one).
         Read once, then remembered: asked for every question, changed only through here."""
         if not self._intake_switch_read:
-            row = await self.db.fetchone(
-                "SELECT value FROM settings WHERE key = ?", (_INTAKE_KEY,)
-            )
-            self._intake_switch = _parse_switch(row["value"]) if row else None
-            self._intake_switch_read = True
+            async with self._reading_switch:  # a burst of first questions reads it once
+                if not self._intake_switch_read:
+                    row = await self.db.fetchone(
+                        "SELECT value FROM settings WHERE key = ?", (_INTAKE_KEY,)
+                    )
+                    if not self._intake_switch_read:  # an /open or /close meanwhile is newer
+                        self._intake_switch = _parse_switch(row["value"]) if row else None
+                        self._intake_switch_read = True
         return self._intake_switch
 
     async def set_intake_open(
@@ -220,7 +380,7 @@ class SubmissionStore:
             if actor is not None:
                 action = "open" if is_open else "close"
                 await record_in_transaction(conn, actor, action, None, stamp)
-        self._intake_switch = (is_open, at)
+        self._intake_switch, self._intake_switch_read = (is_open, at), True
         return True
 
     async def edit_pending_text(

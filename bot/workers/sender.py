@@ -26,6 +26,11 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
+from telegram.ext import ExtBot
+from telegram.request import RequestData
+
+# What Bot._do_post builds RequestData from (not re-exported by telegram.request).
+from telegram.request._requestparameter import RequestParameter
 
 from bot.workers.base import SupervisedWorker, WorkerHealth
 from storage.models import OutboxItem
@@ -37,6 +42,9 @@ _log = logging.getLogger(__name__)
 GROUP_INTERVAL_S = 3.0  # 20 messages a minute into one group
 MAX_BACKOFF_S = 60.0
 IDLE_POLL_S = 1.0
+# How long a delivery's "sent" waits for others landing meanwhile, while requests are on the
+# wire: only the bookkeeping waits (the message is out), and a chat's next message with it.
+MARK_GATHER_S = 0.01
 # Telegram answers an edit that changes nothing with 400; the message already says what we want.
 _NOT_MODIFIED = "message is not modified"
 _JITTER = random.Random()
@@ -92,6 +100,55 @@ class RateLimiter:
         self._tokens = min(self._capacity, self._tokens + unused)
 
 
+# The Bot API methods the outbox holds, by the name of PTB's method for each.
+_ENDPOINTS = {"send_message": "sendMessage", "edit_message_text": "editMessageText"}
+
+
+def _request_data(params: dict[str, Any]) -> RequestData:
+    """An outbox row's parameters as PTB's Bot._do_post would pass them to its request
+    object. They are plain JSON already: nothing to parse into PTB's objects and back."""
+    return RequestData(
+        [
+            RequestParameter.from_input(key, value)
+            for key, value in params.items()
+            if value is not None
+        ]
+    )
+
+
+def _direct(bot: object) -> Bot | None:
+    """The bot, when its methods would add nothing to the request the outbox row already is:
+    a real PTB bot with no rate limiter, no callback data cache and no defaults to insert."""
+    if not isinstance(bot, Bot):
+        return None
+    if isinstance(bot, ExtBot) and (
+        bot.rate_limiter is not None
+        or bot.callback_data_cache is not None
+        or bot.defaults is not None
+    ):
+        return None
+    return bot
+
+
+def _message_id(result: object) -> int | None:
+    """The message_id of the message a call sent or edited (None for a bare True)."""
+    if isinstance(result, Message):
+        return result.message_id
+    if isinstance(result, dict) and isinstance(found := result.get("message_id"), int):
+        return found
+    return None
+
+
+class _Deliveries:
+    """Deliveries waiting to be marked sent: those that end while one write is under way
+    are marked together by the next (one statement, one commit, whatever their number)."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[int, int | None]] = []
+        self.written = asyncio.Event()
+        self.error: BaseException | None = None
+
+
 def _to_api_objects(params: dict[str, Any]) -> dict[str, Any]:
     """Outbox payloads are plain JSON; PTB's typed methods want its objects for nested ones."""
     converted = dict(params)
@@ -130,6 +187,8 @@ class OutboxSender(SupervisedWorker):
         self._clock = wall_clock
         self._in_flight: set[asyncio.Task[None]] = set()
         self._group_next: dict[int, float] = {}
+        self._delivered = _Deliveries()
+        self._marking: asyncio.Task[None] | None = None
 
     async def drain(self, timeout: float) -> None:
         """Let requests already on the wire finish (their rows stay consistent); a claim cut
@@ -192,7 +251,7 @@ class OutboxSender(SupervisedWorker):
         if item.chat_id < 0:  # groups; private chats tolerate short bursts
             self._group_next[item.chat_id] = time.monotonic() + GROUP_INTERVAL_S
         try:
-            result = await getattr(self._bot, item.method)(**_to_api_objects(item.params))
+            result = await self._call(item.method, item.params)
         except RetryAfter as error:
             wait = retry_after_seconds(error)
             self._limiter.pause(wait)
@@ -223,5 +282,46 @@ class OutboxSender(SupervisedWorker):
             _log.info("outbox %s: %s; retry in %.1f s", item.id, error, delay)
             await self._outbox.retry_later(item.id, self._clock() + delay, str(error))
         else:
-            message_id = result.message_id if isinstance(result, Message) else None
-            await self._outbox.mark_sent(item.id, message_id, datetime.now(UTC))
+            await self._mark_sent(item.id, _message_id(result))
+
+    async def _call(self, method: str, params: dict[str, Any]) -> object:
+        """One Bot API call. A send or an edit goes straight through the bot's own request
+        object (its connection pool, base URL, timeouts, and its mapping of Telegram's answers
+        to RetryAfter, Forbidden, BadRequest...), and only the answer's JSON is read: building
+        PTB's Message for it cost more CPU than anything else in sending."""
+        endpoint, bot = _ENDPOINTS.get(method), _direct(self._bot)
+        if endpoint is None or bot is None:
+            return await getattr(self._bot, method)(**_to_api_objects(params))
+        return await bot.request.post(f"{bot.base_url}/{endpoint}", _request_data(params))
+
+    async def _mark_sent(self, outbox_id: int, message_id: int | None) -> None:
+        """Mark a row sent, returning once it is written (the chat's next message waits for
+        that). Rows delivered while a write is under way go together in the next one."""
+        batch = self._delivered
+        batch.rows.append((outbox_id, message_id))
+        if self._marking is None or self._marking.done():
+            self._marking = asyncio.create_task(self._write_delivered())
+        await batch.written.wait()
+        if batch.error is not None:
+            raise batch.error
+
+    async def _write_delivered(self) -> None:
+        batch = self._delivered
+        try:
+            while self._delivered.rows:
+                if len(self._in_flight) > len(self._delivered.rows):
+                    # Requests still on the wire: those that land in the next moment are
+                    # marked in the same statement (a commit saved each), and the sender
+                    # then claims for all their slots at once.
+                    await asyncio.sleep(MARK_GATHER_S)
+                batch, self._delivered = self._delivered, _Deliveries()
+                try:
+                    await self._outbox.mark_sent_many(batch.rows, datetime.now(UTC))
+                except Exception as error:  # each delivery that waits for it reports it
+                    batch.error = error
+                batch.written.set()
+        except BaseException as error:  # cancelled: no delivery is left waiting
+            for waiting in (batch, self._delivered):
+                waiting.error = error
+                waiting.written.set()
+            raise
