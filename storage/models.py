@@ -50,6 +50,11 @@ def format_timestamp(moment: datetime) -> str:
 
 
 def parse_timestamp(text: str) -> datetime:
+    # fromisoformat runs in C, about 10x faster than strptime (every row read parses some);
+    # anything but our own UTC form goes the strict way (and raises).
+    value = datetime.fromisoformat(text)
+    if len(text) == 20 and text[10] == "T" and text[19] == "Z":
+        return value
     return datetime.strptime(text, TIMESTAMP_FORMAT).replace(tzinfo=UTC)
 
 

@@ -116,7 +116,7 @@ class CurationService:
             await self._store.save_similar_many(changed)
         # Read again: a moderator may have acted meanwhile, and the post must show that.
         redraw = [sub.id for sub in subs if sub.id in changed or sub.translation]
-        if redraw:
+        if redraw and self._feed.posts:  # no moderators' group: no posts to read them for
             await self._feed.refresh_posts(await self._store.submissions(redraw))
 
     async def on_translated(self, ids: Sequence[int]) -> None:
@@ -125,7 +125,8 @@ class CurationService:
             await self.working_texts_ready(ids)
         except Exception:  # similarity is a help: a failure must not lose the post edits
             _log.exception("similar submissions of %s not found", list(ids))
-            await self._feed.refresh_posts(await self._store.submissions(ids))
+            if self._feed.posts:
+                await self._feed.refresh_posts(await self._store.submissions(ids))
 
     # ---- merges --------------------------------------------------------------------------
 

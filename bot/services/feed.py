@@ -95,6 +95,11 @@ class FeedService:
         edit = render.privacy.erased_copy(tr).edit(copy.chat_id, copy.message_id or 0, None)
         return replace(edit, dedup_key=f"erased:{copy.outbox_id}", message_ref=copy.message_ref)
 
+    @property
+    def posts(self) -> bool:
+        """Whether there are posts to show changes on (a moderators' group is set)."""
+        return self._chat is not None
+
     async def refresh_posts(self, subs: Sequence[Submission]) -> None:
         """Show these submissions as they are now on their posts, in one write."""
         group = self._readers.working_catalog()
