@@ -148,7 +148,11 @@ async def _erase_outbox(
     return [
         _copy(r[0], r[3], None, r[4], r[6], r[7], r[8])
         for r in doomed
-        if r[2] == "sending" and r[4] is not None and r[5] == "send_message"
+        # A moderators' post on the wire gets its own edit (post_edits), as delivered ones do.
+        if r[2] == "sending"
+        and r[4] is not None
+        and r[5] == "send_message"
+        and not str(r[4]).startswith("post:")
     ]
 
 
