@@ -31,3 +31,22 @@ async def start_bot(
         sys.executable, *launcher, env=clean, cwd=workdir,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """A process's user + system CPU time so far, from /proc (Linux)."""
+    with open(f"/proc/{pid}/stat") as handle:
+        fields = handle.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+
+
+async def settled(fake: FakeTelegram, quiet: float = 1.0) -> None:
+    """Start-up work (the menus in 20 languages) is over: no call but the long poll."""
+    while True:
+        seen = len(fake.requests)
+        await asyncio.sleep(quiet)
+        if all(c.method == "getUpdates" for c in fake.requests[seen:]):
+            return

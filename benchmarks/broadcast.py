@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sqlite3
 import statistics
 import sys
@@ -62,7 +61,6 @@ ASK_EVERY_S = 0.5
 WINDOW_S = 5.0
 CLAIM_LIMIT = SEND_CONCURRENCY  # requests in flight at most: the most the sender claims at once
 CLAIM_REPEATS = 15
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 ANNOUNCEMENT = "We are live in 10 minutes! Watch the town hall at https://example.org/live"
 
 # label, whether 100,000 notices are queued at the start (else a broadcast), the patches
@@ -110,13 +108,6 @@ from bot.cli import main
 sys.argv = ["townhall-bot", "run"]
 raise SystemExit(main())
 """
-
-
-def cpu_seconds(pid: int) -> float:
-    """A process's user + system CPU time so far (from /proc)."""
-    with open(f"/proc/{pid}/stat") as handle:
-        fields = handle.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
 def pct(values: list[float], q: float) -> float:
@@ -269,15 +260,6 @@ class FirstMessages:
         return self.at
 
 
-async def settled(fake: FakeTelegram, quiet: float = 1.0) -> None:
-    """Start-up work (the menus in 20 languages) is over: no call but the long poll."""
-    while True:
-        seen = len(fake.requests)
-        await asyncio.sleep(quiet)
-        if all(c.method == "getUpdates" for c in fake.requests[seen:]):
-            return
-
-
 def announcements(fake: FakeTelegram) -> int:
     return sum(1 for m in fake.sent if "📢" in (m.text or "") and m.chat_id >= FIRST_PARTICIPANT)
 
@@ -321,10 +303,10 @@ async def one_run(
                 if backlog:  # the notices start at once: measure from the bot's first
                     await fake.wait_for(lambda: len(fake.sent) > 0, timeout=60)
                 else:
-                    await settled(fake)
+                    await botprocess.settled(fake)
                     await start_broadcast(fake)
                 first_call = len(fake.requests)
-                cpu_before = cpu_seconds(proc.pid)
+                cpu_before = botprocess.cpu_seconds(proc.pid)
                 fake_cpu_before = time.process_time()
                 start = time.monotonic()
                 asked: dict[int, float] = {}
@@ -334,7 +316,7 @@ async def one_run(
                     fake.push_message(user, f"Newcomer {user}: how can I take part in the panel?")
                     user += 1
                     await asyncio.sleep(ASK_EVERY_S)
-                cpu = cpu_seconds(proc.pid) - cpu_before
+                cpu = botprocess.cpu_seconds(proc.pid) - cpu_before
                 fake_cpu = time.process_time() - fake_cpu_before
                 # Late confirmations count, with their latency; wait a little for them.
                 first = FirstMessages(fake)

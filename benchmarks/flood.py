@@ -109,15 +109,6 @@ class Run:
         return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-async def settled(fake: FakeTelegram, quiet: float = 1.0) -> None:
-    """Start-up work (the menus in 20 languages) is over: no call but the long poll."""
-    while True:
-        seen = len(fake.requests)
-        await asyncio.sleep(quiet)
-        if all(c.method == "getUpdates" for c in fake.requests[seen:]):
-            return
-
-
 def owes_nothing(db: Path) -> bool:
     conn = sqlite3.connect(db, timeout=30)
     try:
@@ -169,7 +160,7 @@ async def one_run(setup: str, latency: float) -> Run:
             proc = await start_bot(fake, Path(tmp), setup)
             try:
                 await fake.wait_for(lambda: fake.active_polls > 0, timeout=60)
-                await settled(fake)
+                await botprocess.settled(fake)
                 # Each flooder's pending question, confirmed, before the flood.
                 asked = {
                     user: fake.push_message(user, "What is the plan for the region?")

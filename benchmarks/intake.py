@@ -31,6 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import botprocess  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegram  # noqa: E402
 
 TOKEN = "123456:BENCHMARK"
@@ -47,15 +48,8 @@ app = (ApplicationBuilder().token(os.environ["TELEGRAM_BOT_TOKEN"])
 app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, echo))
 app.run_polling(poll_interval=0.0, timeout=10)
 """
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 UNPACED = "100000"  # TOWNHALL_SEND_RATE in the compared rounds: pacing lifted
 AFTER_S = 1.0  # how long CPU is watched after the last answer
-
-
-def cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as handle:
-        fields = handle.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
 
 
 @dataclass
@@ -104,17 +98,6 @@ async def start_bot(
     )
 
 
-async def settled(fake: FakeTelegram, quiet: float = 1.0) -> None:
-    """Wait until start-up work (townhall-bot publishes its menus in 20 languages) is over:
-    no call but the long poll for `quiet` seconds. It is not part of answering a burst."""
-    while True:
-        seen = len(fake.requests)
-        await asyncio.sleep(quiet)
-        calls = fake.requests[seen:]
-        if all(c.method == "getUpdates" for c in calls):
-            return
-
-
 async def one_round(
     kind: str, participants: int, latency: float, send_rate: str = UNPACED
 ) -> Round:
@@ -123,19 +106,19 @@ async def one_round(
             proc = await start_bot(kind, fake, Path(tmp), send_rate)
             try:
                 await fake.wait_for(lambda: fake.active_polls > 0, timeout=30)
-                await settled(fake)
+                await botprocess.settled(fake)  # start-up is not part of a burst
                 users = list(range(10_000, 10_000 + participants))
-                cpu_before = cpu_seconds(proc.pid)
+                cpu_before = botprocess.cpu_seconds(proc.pid)
                 started = time.perf_counter()
                 for user in users:
                     fake.push_message(user, f"Question {user}: how will civil society be heard?")
                 await fake.wait_for(lambda: len(fake.sent) >= participants, timeout=300)
                 elapsed = time.perf_counter() - started
-                cpu = cpu_seconds(proc.pid) - cpu_before
+                cpu = botprocess.cpu_seconds(proc.pid) - cpu_before
                 missing = [u for u in users if not fake.messages_to(u)]
                 assert not missing, f"{kind}: {len(missing)} participants got no answer"
                 await asyncio.sleep(AFTER_S)
-                cpu_after = cpu_seconds(proc.pid) - cpu_before - cpu
+                cpu_after = botprocess.cpu_seconds(proc.pid) - cpu_before - cpu
             finally:
                 proc.terminate()
                 await proc.wait()

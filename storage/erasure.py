@@ -157,23 +157,18 @@ async def _erase_outbox(
 
 
 def _copy(
-    outbox_id: object,
-    chat_id: object,
-    message_id: object,
-    message_ref: object,
-    choice: object,
-    code: object,
-    party_locale: object,
+    outbox_id: int,
+    chat_id: int,
+    message_id: int | None,
+    message_ref: str | None,
+    choice: str | None,
+    code: str | None,
+    party_locale: str | None,
 ) -> DeliveredCopy:
-    """A DeliveredCopy from a row: a party's group reads the party's language."""
-    return DeliveredCopy(
-        int(str(outbox_id)),
-        int(str(chat_id)),
-        None if message_id is None else int(str(message_id)),
-        None if message_ref is None else str(message_ref),
-        str(party_locale or choice) if (party_locale or choice) else None,
-        None if party_locale or code is None else str(code),
-    )
+    """A DeliveredCopy from a row's values: a party's group reads the party's language."""
+    if party_locale:
+        return DeliveredCopy(outbox_id, chat_id, message_id, message_ref, party_locale, None)
+    return DeliveredCopy(outbox_id, chat_id, message_id, message_ref, choice or None, code)
 
 
 def _quoted_fragment(text: str) -> str:
